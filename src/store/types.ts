@@ -179,7 +179,12 @@ export interface Store {
   setPasswordHash(accountId: Id, passwordHash: string): Promise<void>;
   setDisabled(accountId: Id, disabled: boolean): Promise<void>;
   setQuota(accountId: Id, quotaBytes: number): Promise<void>;
-  /** Removes the account and all its rows; returns the blob refs to delete. */
+  /**
+   * Removes the account and all its rows (keys, mailboxes, messages, thread keys,
+   * change-feed rows); returns the blob refs to delete. The address is also dropped
+   * from every alias's destinations, and an alias left with none is removed, so a
+   * later account with the same address inherits no mail. 'store.not-found' if absent.
+   */
   deleteAccount(accountId: Id): Promise<string[]>;
 
   // Account keys
@@ -189,7 +194,11 @@ export interface Store {
   listAllAccountKeys(): Promise<AccountKeyRecord[]>;
 
   // Aliases
-  addAlias(alias: Alias): Promise<void>; // 'store.conflict' if the source exists
+  /**
+   * 'store.conflict' if the source exists as an alias or as an account address (one
+   * address has one route); 'store.not-found' if the source's domain is not hosted.
+   */
+  addAlias(alias: Alias): Promise<void>;
   getAlias(source: string): Promise<Alias | null>;
   listAliases(domainName?: string): Promise<Alias[]>;
   removeAlias(source: string): Promise<void>; // 'store.not-found' if absent
@@ -205,12 +214,21 @@ export interface Store {
   /**
    * Append messages (possibly for several accounts) in ONE durable transaction,
    * assigning UIDs and modseqs and updating counts, usage and the change feed.
+   * One call is one step: each mailbox it touches gets one new modseq, shared by its
+   * new entries there. Concurrent calls may share a transaction (group commit) but
+   * succeed or fail independently. Flags are normalised (see flags.ts). Quota is
+   * not enforced here: the caller checks it before accepting the message.
    */
   appendMessages(messages: readonly NewMessage[]): Promise<Appended[]>;
   getMessage(mailboxId: Id, uid: number): Promise<StoredMessage | null>;
   /** Entries of a mailbox in UID order, optionally from a UID on. */
   listMessages(mailboxId: Id, fromUid?: number, limit?: number): Promise<StoredMessage[]>;
+  /** The thread of the earliest message (internalDate, then id) recording any of the keys. */
   findThread(accountId: Id, threadKeys: readonly Uint8Array[]): Promise<Id | null>;
+  /**
+   * Returns how many entries changed; only those get the new modseq (one bump per
+   * call, none if nothing changed). Unknown UIDs are ignored.
+   */
   setFlags(mailboxId: Id, uids: readonly number[], flags: readonly string[], mode: FlagMode): Promise<number>;
   /** Removes entries; returns blob refs no longer referenced by any mailbox. */
   expunge(mailboxId: Id, uids: readonly number[]): Promise<string[]>;

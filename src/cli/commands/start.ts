@@ -1,0 +1,92 @@
+// `sealpost start [--dev] [--roles mx]`
+// --dev (what `npm start` runs): on first use, initialise ./data on loopback high
+// ports with a test domain and user, print the credentials once; later runs reuse it.
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { initInstallation } from '../../app/init.ts';
+import { openRuntime } from '../../app/runtime.ts';
+import { ROLES, type Role, startServer } from '../../app/start.ts';
+import { addAccount, addDomain } from '../../admin/accounts.ts';
+import { SealpostError } from '../../core/errors.ts';
+import { createLogger } from '../../log/logger.ts';
+import { type CommandContext, cliActor, flagString, loadCliConfig } from '../context.ts';
+import { generatePassword } from '../password-input.ts';
+
+export const DEV = { domain: 'sealpost.test', user: 'dev@sealpost.test', mxPort: 2525 } as const;
+
+export async function startCommand(ctx: CommandContext): Promise<void> {
+  const dev = ctx.flags['dev'] === true;
+  let firstRun: { user: string; password: string } | null = null;
+  if (dev && !existsSync(ctx.configFile)) firstRun = await initDev(ctx);
+  if (!existsSync(ctx.configFile)) {
+    throw new SealpostError(
+      'config.missing',
+      `no config at ${ctx.configFile}. Fix: run \`sealpost init --config ${ctx.configFile}\` first (or \`npm start\` for a development server).`,
+    );
+  }
+  const config = loadCliConfig(ctx);
+  const logger = createLogger(config.log.level);
+  const roles = parseRoles(flagString(ctx, 'roles'));
+  const server = await startServer(config, { logger, roles, env: ctx.io.env });
+
+  const lines = [`Sealpost is running (${config.hostname}), data in ${config.data_dir}`];
+  for (const l of server.listening) lines.push(`  ${l.role.padEnd(6)} smtp://${l.host}:${l.port}  (STARTTLS offered)`);
+  if (firstRun !== null) {
+    lines.push(
+      '',
+      `Created domain ${DEV.domain} and user ${firstRun.user}`,
+      `  password: ${firstRun.password}   (shown once; \`npm run sealpost -- user passwd ${firstRun.user}\` resets it)`,
+    );
+  }
+  if (dev) {
+    lines.push(
+      '',
+      'Send it a message:',
+      `  swaks --server 127.0.0.1:${server.listening[0]?.port ?? DEV.mxPort} --from you@example.org --to ${DEV.user}`,
+      'Stop with Ctrl-C; `npm start` again reuses the same data.',
+    );
+  }
+  ctx.io.err(lines.join('\n'));
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      logger.info('shutting down');
+      server.stop().then(resolve, resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+function parseRoles(value: string | undefined): Role[] {
+  if (value === undefined) return [...ROLES];
+  const roles = value.split(',').map((r) => r.trim());
+  for (const r of roles) {
+    if (!(ROLES as readonly string[]).includes(r)) {
+      throw new SealpostError('input.invalid', `unknown role ${JSON.stringify(r)}; roles: ${ROLES.join(', ')}`);
+    }
+  }
+  return roles as Role[];
+}
+
+async function initDev(ctx: CommandContext): Promise<{ user: string; password: string }> {
+  const r = await initInstallation({
+    configFile: ctx.configFile,
+    hostname: 'localhost',
+    dataDir: '.',
+    mxHost: '127.0.0.1',
+    mxPort: DEV.mxPort,
+    env: ctx.io.env,
+  });
+  const rt = await openRuntime(r.config, { env: ctx.io.env });
+  try {
+    const password = generatePassword();
+    await addDomain(rt, cliActor(), DEV.domain);
+    await addAccount(rt, cliActor(), { address: DEV.user, password });
+    ctx.io.err(`Initialised a development installation in ${path.dirname(ctx.configFile)}`);
+    return { user: DEV.user, password };
+  } finally {
+    await rt.close();
+  }
+}

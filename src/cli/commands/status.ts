@@ -1,0 +1,47 @@
+// `sealpost status`: what this installation is and whether its server runs.
+
+import { readFileSync } from 'node:fs';
+import { dataPaths } from '../../app/runtime.ts';
+import { type CommandContext, emit, loadCliConfig, withRuntime } from '../context.ts';
+
+function runningPid(pidFile: string): number | null {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+export async function statusCommand(ctx: CommandContext): Promise<void> {
+  const config = loadCliConfig(ctx);
+  return withRuntime(ctx, async (rt) => {
+    const [domains, accounts, aliases, audit] = await Promise.all([
+      rt.store.listDomains(),
+      rt.store.listAccounts(),
+      rt.store.listAliases(),
+      rt.audit.verify(),
+    ]);
+    const pid = runningPid(dataPaths(config).pidFile);
+    const s = {
+      config: config.sourceFile,
+      dataDir: config.data_dir,
+      hostname: config.hostname,
+      server: pid === null ? 'stopped' : `running (pid ${pid})`,
+      mx: config.mx.enabled ? `${config.mx.host}:${config.mx.port}` : 'disabled',
+      domains: domains.length,
+      users: accounts.length,
+      aliases: aliases.length,
+      masterKeyVersions: rt.keys.versions(),
+      audit: audit.ok ? `intact (${audit.entries} entries)` : `BROKEN at entry ${audit.seq}: ${audit.problem}`,
+    };
+    emit(
+      ctx,
+      s,
+      Object.entries(s)
+        .map(([k, v]) => `${k.padEnd(18)} ${Array.isArray(v) ? v.join(', ') : v}`)
+        .join('\n'),
+    );
+  });
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// The `sealpost` command. Parses global flags, dispatches to one command module, and
+// turns errors into one clear line on stderr and a non-zero exit code (2 for usage
+// and input errors, 1 for everything else). Internal stack traces only with --debug.
+
+import { parseArgs } from 'node:util';
+import { isSealpostError } from '../core/errors.ts';
+import { aliasCommand } from './commands/alias.ts';
+import { auditCommand } from './commands/audit.ts';
+import { domainCommand } from './commands/domain.ts';
+import { initCommand } from './commands/init.ts';
+import { keysCommand } from './commands/keys.ts';
+import { startCommand } from './commands/start.ts';
+import { statusCommand } from './commands/status.ts';
+import { userCommand } from './commands/user.ts';
+import { type CommandContext, configPathOf, type Io } from './context.ts';
+
+const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
+  init: initCommand,
+  start: startCommand,
+  domain: domainCommand,
+  user: userCommand,
+  alias: aliasCommand,
+  keys: keysCommand,
+  audit: auditCommand,
+  status: statusCommand,
+};
+
+export const HELP = `usage: sealpost <command> [options]
+
+commands:
+  init        create config, data directory, master key and a development certificate
+  start       run the server (--dev: first-run setup on loopback; --roles mx)
+  domain      add|list|remove NAME
+  user        add|list|passwd|disable|enable|quota|delete ADDRESS
+  alias       add SOURCE DEST... | remove SOURCE | list   (SOURCE @domain = catch-all)
+  keys        rotate                rotate the master key, re-wrapping account keys
+  audit       verify | list         check or show the tamper-evident admin log
+  status      show the installation and whether the server runs
+
+global options:
+  --config PATH   config file (default $SEALPOST_CONFIG or ./data/sealpost.toml)
+  --json          machine-readable output
+  --debug         show stack traces on errors
+`;
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string' },
+        json: { type: 'boolean' },
+        debug: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        dev: { type: 'boolean' },
+        roles: { type: 'string' },
+        hostname: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'mx-host': { type: 'string' },
+        'mx-port': { type: 'string' },
+        generate: { type: 'boolean' },
+        quota: { type: 'string' },
+        domain: { type: 'string' },
+        yes: { type: 'boolean' },
+        from: { type: 'string' },
+        limit: { type: 'string' },
+      },
+    });
+  } catch (e) {
+    io.err(`sealpost: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const [name, ...args] = parsed.positionals;
+  if (parsed.values['help'] || name === undefined || name === 'help') {
+    io.out(HELP);
+    return name === undefined && !parsed.values['help'] ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    io.err(`sealpost: unknown command ${JSON.stringify(name)}\n\n${HELP}`);
+    return 2;
+  }
+  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  const ctx: CommandContext = {
+    io,
+    json: flags['json'] === true,
+    configFile: configPathOf(flags['config'], io.env),
+    args,
+    flags,
+  };
+  try {
+    await command(ctx);
+    return 0;
+  } catch (e) {
+    if (flags['debug'] === true) io.err(String((e as Error).stack));
+    const message = e instanceof Error ? e.message : String(e);
+    if (ctx.json) io.out(JSON.stringify({ error: { code: isSealpostError(e) ? e.code : 'internal', message } }));
+    io.err(`sealpost: ${message}`);
+    return isSealpostError(e, 'input.invalid') || e instanceof TypeError ? 2 : 1;
+  }
+}
+
+if (import.meta.main) {
+  const io: Io = {
+    out: (s) => process.stdout.write(`${s}\n`),
+    err: (s) => process.stderr.write(`${s}\n`),
+    stdin: process.stdin,
+    env: process.env,
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`sealpost: ${(e as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

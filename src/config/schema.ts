@@ -1,0 +1,132 @@
+// The one configuration schema: every key, its type, its default and the fix shown
+// when a value is wrong. The TOML file and SEALPOST_* environment overrides are
+// both validated here, once, into a typed Config; nothing inside trusts raw input.
+
+import { z } from 'zod';
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** A byte size: a whole number, or a string such as "25MiB", "512 KiB", "10GB". */
+export function parseSize(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : null;
+  if (typeof value !== 'string') return null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  if (!m) return null;
+  const unit = SIZE_UNITS[(m[2] ?? '').toLowerCase() || 'b'];
+  if (unit === undefined) return null;
+  const n = Math.floor(Number(m[1]) * unit);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+const size = (fieldDefault: number) =>
+  z
+    .union([z.number(), z.string()])
+    .default(fieldDefault)
+    .transform((v, ctx) => {
+      const n = parseSize(v);
+      if (n === null) {
+        ctx.addIssue({ code: 'custom', message: 'not a byte size' });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const port = (d: number) => z.number().int().min(0).max(65535).default(d);
+const count = (d: number, min = 1) => z.number().int().min(min).default(d);
+const hostName = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/);
+const listenAddress = z.union([z.ipv4(), z.ipv6(), z.literal('localhost')]);
+
+export const configSchema = z
+  .object({
+    hostname: hostName.default('localhost'),
+    data_dir: z.string().min(1).default('./data'),
+    keys: z
+      .object({
+        master_key_file: z.string().min(1).default('master.key'),
+      })
+      .strict()
+      .prefault({}),
+    tls: z
+      .object({
+        cert_file: z.string().min(1).default('tls/cert.pem'),
+        key_file: z.string().min(1).default('tls/key.pem'),
+      })
+      .strict()
+      .prefault({}),
+    mx: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: listenAddress.default('0.0.0.0'),
+        port: port(25),
+        max_message_size: size(25 * 1024 * 1024),
+        max_recipients: count(100),
+        max_connections: count(1000),
+        max_connections_per_address: count(20),
+        max_line_length: count(4096, 1000),
+        max_header_size: size(256 * 1024),
+        max_header_lines: count(1000),
+        socket_timeout_seconds: count(300),
+        greet_pause_ms: z.number().int().min(0).max(30000).default(0),
+        verify: z.boolean().default(true),
+        dmarc_reject: z.enum(['reject', 'quarantine', 'accept']).default('reject'),
+        quota_exceeded: z.enum(['temporary', 'permanent']).default('temporary'),
+      })
+      .strict()
+      .prefault({}),
+    accounts: z
+      .object({
+        default_quota: size(0),
+      })
+      .strict()
+      .prefault({}),
+    dns: z
+      .object({
+        servers: z.array(z.string().min(1)).default([]),
+        timeout_ms: count(5000, 100),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema> & {
+  /** Absolute path of the file the config came from (null: defaults and environment only). */
+  readonly sourceFile: string | null;
+};
+
+/** What to tell a person whose value for this key is wrong. */
+export const FIXES: Record<string, string> = {
+  hostname: 'set hostname to the fully qualified name the server is reached at, e.g. "mail.example.com"',
+  data_dir: 'set data_dir to a directory Sealpost may write to, e.g. "/var/lib/sealpost"',
+  'mx.host': 'set mx.host to an IP address to listen on, e.g. "0.0.0.0" or "::"',
+  'mx.port': 'set mx.port to a TCP port from 0 to 65535 (25 for a public MX)',
+  'mx.max_message_size': 'use a whole number of bytes or a size such as "25MiB"',
+  'mx.max_line_length': 'use at least 1000 (RFC 5321 §4.5.3.1.6 requires 1000 octets per line)',
+  'mx.dmarc_reject': 'use "reject", "quarantine" or "accept"',
+  'mx.quota_exceeded': 'use "temporary" (452 4.2.2) or "permanent" (552 5.2.2)',
+  'accounts.default_quota': 'use 0 for no quota, or a size such as "10GiB"',
+  'dns.servers': 'list resolver addresses such as ["127.0.0.1", "[::1]:53", "10.0.0.2:5353"]',
+  'log.level': 'use one of trace, debug, info, warn, error, fatal, silent',
+};

@@ -1,0 +1,84 @@
+// The commented configuration file `sealpost init` writes. Every key of the schema
+// appears here with its default and a line on what it does, so the file documents
+// itself; the test in config.test.ts checks the template parses to a valid Config.
+
+export interface TemplateValues {
+  readonly hostname: string;
+  readonly dataDir: string;
+  readonly mxHost: string;
+  readonly mxPort: number;
+}
+
+export function renderConfig(v: TemplateValues): string {
+  const q = (s: string) => JSON.stringify(s);
+  return `# Sealpost configuration (TOML). Written by \`sealpost init\`; edit freely.
+# Every key can also be set from the environment: SEALPOST_<SECTION>_<KEY>,
+# e.g. SEALPOST_MX_PORT=2525 or SEALPOST_DNS_SERVERS=127.0.0.1:53,[::1]:53.
+# Sizes are bytes or strings such as "25MiB"; relative paths are relative to data_dir.
+
+# The name this server is known by: SMTP greeting, Received and
+# Authentication-Results headers. Use the host name your MX record points to.
+hostname = ${q(v.hostname)}
+
+# Where the database, the encrypted message blobs, the keys and the certificates live.
+# Relative to this file's directory.
+data_dir = ${q(v.dataDir)}
+
+[keys]
+# The master key file (mode 0600; Sealpost refuses one that others can read).
+# It wraps every account's keys: without it the data directory is ciphertext.
+# Back it up separately from the data. SEALPOST_MASTER_KEY may supply it instead.
+master_key_file = "master.key"
+
+[tls]
+# Certificate chain and private key (PEM). Reloaded automatically when the files
+# change (e.g. after ACME renewal). \`sealpost init\` writes a self-signed
+# development certificate here when none exists.
+cert_file = "tls/cert.pem"
+key_file = "tls/key.pem"
+
+[mx]
+# Inbound SMTP from the internet (the \`mx\` role). Never offers AUTH.
+enabled = true
+host = ${q(v.mxHost)}
+port = ${v.mxPort}
+# Largest message accepted (advertised with SIZE, RFC 1870).
+max_message_size = "25MiB"
+# Recipients per message (RFC 5321 §4.5.3.1.8 requires at least 100).
+max_recipients = 100
+max_connections = 1000
+max_connections_per_address = 20
+# Longest command or text line in octets, CRLF included (RFC 5321 §4.5.3.1.6: at least 1000).
+max_line_length = 4096
+# Header block limits: larger or longer header sections are refused (header bombs).
+max_header_size = "256KiB"
+max_header_lines = 1000
+# Idle time allowed per command (RFC 5321 §4.5.3.2 suggests 5 minutes).
+socket_timeout_seconds = 300
+# Delay before the greeting, refusing clients that talk first (RFC 5321 §4.3.1).
+# 0 greets at once; a real pregreet test needs several seconds.
+greet_pause_ms = 0
+# Verify SPF, DKIM, DMARC and ARC and add an Authentication-Results header.
+verify = true
+# What to do with mail failing DMARC from a domain with p=reject:
+# "reject" (550 at the end of DATA), "quarantine" (file to Junk) or "accept".
+dmarc_reject = "reject"
+# Answer for a recipient over quota: "temporary" (452 4.2.2) or "permanent" (552 5.2.2).
+quota_exceeded = "temporary"
+
+[accounts]
+# Quota for new accounts: 0 for none, or a size such as "10GiB".
+default_quota = 0
+
+[dns]
+# Resolvers to use ("ip" or "ip:port"); empty uses the system's. A validating
+# resolver on localhost is recommended (DNSSEC is needed for DANE).
+servers = []
+timeout_ms = 5000
+
+[log]
+# trace, debug, info, warn, error, fatal or silent. Logs never contain passwords,
+# keys, tokens or message bodies.
+level = "info"
+`;
+}

@@ -1,0 +1,92 @@
+// Local delivery: seal a message for each recipient account and append it to the
+// right mailbox in one durable store transaction. Every copy gets its own data key
+// (wrapped by that account's key), so accounts never share ciphertext or keys.
+//
+// Invariant: the returned promise resolves only when every copy is durable (blobs
+// fsync'd, rows committed); callers send 250/OK only after it resolves. If anything
+// fails, nothing is appended and blobs already written are removed (best effort:
+// an orphan blob is harmless ciphertext, found by fsck).
+
+import { newId } from '../core/ids.ts';
+import {
+  keyedHash,
+  newDataKey,
+  sealBlob,
+  sealJson,
+  wrapDataKey,
+} from '../crypto/index.ts';
+import type { MessageSummary } from '../mime/summary.ts';
+import type { Account, Appended, BlobStore, Mailbox, NewMessage, Store } from '../store/types.ts';
+import type { AccountKeys } from './account-keys.ts';
+
+export interface DeliveryTarget {
+  readonly account: Account;
+  readonly mailbox: Mailbox;
+}
+
+export interface DeliveryInput {
+  readonly raw: Buffer;
+  readonly summary: MessageSummary;
+  readonly targets: readonly DeliveryTarget[];
+  readonly internalDate: number;
+  readonly flags?: readonly string[];
+}
+
+export interface DeliveryDeps {
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  readonly accountKeys: AccountKeys;
+}
+
+/** What is sealed beside the blob: the summary clients list without reading the body. */
+export const META_PURPOSE = 'message-meta';
+export const BLOB_PURPOSE = 'message';
+
+export async function deliver(deps: DeliveryDeps, input: DeliveryInput): Promise<Appended[]> {
+  const prepared = await Promise.all(input.targets.map((t) => prepare(deps, input, t)));
+  try {
+    await Promise.all(prepared.map((p) => deps.blobs.put(p.message.blobRef, p.sealedBlob)));
+    return await deps.store.appendMessages(prepared.map((p) => p.message));
+  } catch (e) {
+    await Promise.allSettled(prepared.map((p) => deps.blobs.delete(p.message.blobRef)));
+    throw e;
+  }
+}
+
+async function prepare(
+  deps: DeliveryDeps,
+  input: DeliveryInput,
+  target: DeliveryTarget,
+): Promise<{ message: NewMessage; sealedBlob: Buffer }> {
+  const accountId = target.account.id;
+  const key = await deps.accountKeys.current(accountId);
+  const id = newId('msg');
+  const dataKey = newDataKey();
+  const aad = (purpose: string) => ({ purpose, accountId, objectId: id });
+  const threadKeys = threadKeysOf(input.summary).map((k) => keyedHash(key.threadKey, k));
+  const existingThread = threadKeys.length > 0 ? await deps.store.findThread(accountId, threadKeys) : null;
+  const message: NewMessage = {
+    id,
+    accountId,
+    mailboxId: target.mailbox.id,
+    blobRef: id,
+    size: input.raw.length,
+    internalDate: input.internalDate,
+    flags: input.flags ?? [],
+    threadId: existingThread ?? newId('thr'),
+    threadKeys,
+    keyVersion: key.version,
+    wrappedKey: wrapDataKey(key, dataKey, id),
+    sealedMeta: sealJson(dataKey, input.summary, aad(META_PURPOSE)),
+  };
+  return { message, sealedBlob: sealBlob(dataKey, input.raw, aad(BLOB_PURPOSE)) };
+}
+
+/** Message-ID, In-Reply-To and References, normalised: the keys replies thread on. */
+function threadKeysOf(s: MessageSummary): string[] {
+  const ids = new Set<string>();
+  for (const v of [s.messageId, s.inReplyTo, ...s.references]) {
+    if (v) ids.add(v.trim().toLowerCase());
+  }
+  return [...ids];
+}

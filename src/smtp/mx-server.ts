@@ -1,0 +1,164 @@
+// The inbound MX (the `mx` role): SMTP from the internet for hosted domains, built on
+// smtp-server. Offers STARTTLS (opportunistic, RFC 3207), PIPELINING (RFC 2920),
+// 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), SIZE (RFC 1870) and ENHANCEDSTATUSCODES
+// (RFC 2034). Never offers AUTH: this port takes no credentials.
+//
+// Invariants:
+// - Recipients are checked at RCPT: an unknown one gets 550 at once, never
+//   accept-then-bounce.
+// - 250 after DATA only once every copy is durable (see mail/deliver.ts).
+// - STARTTLS discards anything pipelined behind it (smtp-server resets its input
+//   buffer on upgrade; hostile tests check it).
+// - A refused message stores nothing.
+
+import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
+import type { Runtime } from '../app/runtime.ts';
+import { parseAddress } from '../core/address.ts';
+import { incidentId } from '../core/errors.ts';
+import type { Logger } from '../log/logger.ts';
+import type { AccountKeys } from '../mail/account-keys.ts';
+import { resolveRecipient } from '../mail/recipients.ts';
+import type { DnsResolver } from '../net/dns.ts';
+import { ConnectionLimiter } from '../net/connection-limits.ts';
+import type { CertificateSource } from '../tls/certificates.ts';
+import { tlsPolicyOptions } from '../tls/policy.ts';
+import type { Account } from '../store/types.ts';
+import { installGreetPause } from './greet-pause.ts';
+import { handleData } from './mx-data.ts';
+import { REPLIES, SmtpReply } from './replies.ts';
+
+export interface MxDeps {
+  readonly rt: Runtime;
+  readonly accountKeys: AccountKeys;
+  readonly resolver: DnsResolver;
+  readonly certificates: CertificateSource;
+  readonly logger: Logger;
+}
+
+/** What RCPT learned about each accepted recipient of the current transaction. */
+export type RecipientMap = Map<string, readonly Account[]>;
+
+type Callback = (err?: Error | null) => void;
+
+export function createMxServer(deps: MxDeps): SMTPServer {
+  installGreetPause();
+  const cfg = deps.rt.config.mx;
+  const limiter = new ConnectionLimiter({ maxPerAddress: cfg.max_connections_per_address, maxTotal: cfg.max_connections });
+  const counted = new Set<string>(); // session ids holding a limiter slot
+  const recipients = new Map<string, RecipientMap>(); // session id -> accepted recipients
+  const cert = deps.certificates.current();
+
+  const fail = (session: SMTPServerSession, e: unknown, cb: Callback) => {
+    if (e instanceof SmtpReply) return cb(e);
+    const incident = incidentId();
+    deps.logger.error({ err: e, session: session.id, incident }, 'mx: unexpected error');
+    return cb(REPLIES.temporaryFailure(incident));
+  };
+
+  const server = new SMTPServer({
+    ...tlsPolicyOptions(),
+    key: cert.keyPem,
+    cert: cert.certPem,
+    SNICallback: deps.certificates.SNICallback(),
+    name: deps.rt.config.hostname,
+    banner: 'ESMTP ready',
+    greetPauseMs: cfg.greet_pause_ms,
+    secure: false,
+    authOptional: true,
+    disabledCommands: ['AUTH'],
+    hideENHANCEDSTATUSCODES: false,
+    hideDSN: true,
+    hideREQUIRETLS: true,
+    disableReverseLookup: true,
+    size: cfg.max_message_size,
+    maxClients: cfg.max_connections,
+    maxCommandLength: cfg.max_line_length,
+    socketTimeout: cfg.socket_timeout_seconds * 1000,
+    closeTimeout: 5000,
+    logger: false,
+
+    onConnect(session, cb) {
+      if (!limiter.tryAcquire(session.remoteAddress)) return cb(REPLIES.tooManyConnections());
+      counted.add(session.id);
+      return cb();
+    },
+
+    onClose(session) {
+      if (counted.delete(session.id)) limiter.release(session.remoteAddress);
+      recipients.delete(session.id);
+    },
+
+    onMailFrom(address: SMTPServerAddress, session, cb) {
+      recipients.set(session.id, new Map());
+      if (address.address === '') return cb(); // null reverse-path (bounces), RFC 5321 §4.5.5
+      const parsed = parseAddress(address.address, { utf8: utf8Of(session) });
+      if (!parsed.ok) return cb(REPLIES.badSenderSyntax(parsed.reason));
+      return cb();
+    },
+
+    onRcptTo(address: SMTPServerAddress, session, cb) {
+      checkRecipient(deps, session, address).then(
+        (accounts) => {
+          let map = recipients.get(session.id);
+          if (map === undefined) recipients.set(session.id, (map = new Map()));
+          map.set(address.address, accounts);
+          cb();
+        },
+        (e) => fail(session, e, cb),
+      );
+    },
+
+    onData(stream, session, cb) {
+      const accepted = recipients.get(session.id) ?? new Map();
+      handleData(deps, stream, session, accepted).then(
+        (reply) => cb(null, reply),
+        (e) => fail(session, e, cb),
+      );
+    },
+  } as ConstructorParameters<typeof SMTPServer>[0] & { greetPauseMs: number });
+
+  deps.certificates.on('reload', () => {
+    const next = deps.certificates.current();
+    server.updateSecureContext({ key: next.keyPem, cert: next.certPem });
+  });
+  server.on('error', (err) => deps.logger.warn({ err: { message: err.message } }, 'mx: connection error'));
+  return server;
+}
+
+export function utf8Of(session: SMTPServerSession): boolean {
+  const args = session.envelope.mailFrom ? (session.envelope.mailFrom.args as Record<string, unknown>) : {};
+  return Boolean(args && args['SMTPUTF8']);
+}
+
+async function checkRecipient(deps: MxDeps, session: SMTPServerSession, rcpt: SMTPServerAddress): Promise<Account[]> {
+  const cfg = deps.rt.config.mx;
+  if (session.envelope.rcptTo.length >= cfg.max_recipients) throw REPLIES.tooManyRecipients(cfg.max_recipients);
+  const parsed = parseAddress(rcpt.address, { utf8: utf8Of(session) });
+  if (!parsed.ok) throw REPLIES.badRecipientSyntax(parsed.reason);
+  const resolution = await resolveRecipient(deps.rt.store, parsed.value);
+  switch (resolution.kind) {
+    case 'not-local':
+      throw REPLIES.relayDenied();
+    case 'unknown-user':
+      throw REPLIES.unknownUser();
+    case 'disabled':
+      throw REPLIES.disabledUser();
+    case 'local': {
+      const declared = Number((session.envelope.mailFrom as SMTPServerAddress | false)
+        ? ((session.envelope.mailFrom as SMTPServerAddress).args as Record<string, string>)['SIZE'] ?? 0
+        : 0);
+      for (const account of resolution.accounts) {
+        if (overQuota(account, Number.isFinite(declared) ? declared : 0)) {
+          throw cfg.quota_exceeded === 'permanent' ? REPLIES.quotaPermanent() : REPLIES.quotaTemporary();
+        }
+      }
+      return [...resolution.accounts];
+    }
+  }
+}
+
+/** Full already, or the declared SIZE would not fit. */
+export function overQuota(account: Account, incoming: number): boolean {
+  if (account.quotaBytes <= 0) return false;
+  return account.usedBytes >= account.quotaBytes || account.usedBytes + incoming > account.quotaBytes;
+}

@@ -1,0 +1,30 @@
+// The Store contract: one node:test suite that every backend runs unchanged
+// (SQLite in sqlite/sqlite-store.test.ts, PostgreSQL later). It speaks only the
+// Store interface and asserts what callers rely on: durability boundaries,
+// UID/modseq rules, counters, the change feed and the audit chain.
+//
+// `open` returns a fresh, empty store (not yet migrated) and a cleanup; the suite
+// calls migrate() first and close() then cleanup() after each test.
+//
+// Documented choices the suite pins down (every backend must make the same):
+// - one appendMessages call is one step: each mailbox it touches gets one new
+//   modseq, shared by its entries there;
+// - deleteAccount drops the address from alias destinations and removes aliases
+//   left with none; one address is an account or an alias, never both;
+// - an alias's domain must be hosted ('store.not-found' otherwise).
+
+import { describe } from 'node:test';
+import { accountsContract } from './contract/accounts.ts';
+import { feedAuditContract } from './contract/feed-audit.ts';
+import type { OpenStore } from './contract/fixtures.ts';
+import { messagesContract } from './contract/messages.ts';
+
+export type { OpenStore } from './contract/fixtures.ts';
+
+export function runStoreContract(name: string, open: OpenStore): void {
+  describe(`Store contract: ${name}`, () => {
+    describe('directory', () => accountsContract(open));
+    describe('messages', () => messagesContract(open));
+    describe('feed and audit', () => feedAuditContract(open));
+  });
+}

@@ -1,0 +1,100 @@
+// Group commit for appendMessages: calls that arrive in the same event-loop turn
+// are queued and written in ONE transaction (one WAL fsync) on the next
+// setImmediate, so many concurrent SMTP deliveries share the cost of durability.
+// Invariants:
+// - a caller's promise settles only after the COMMIT that holds its rows (or after
+//   its own failure); its result is exactly its own Appended[];
+// - each caller's step runs in its own savepoint: a caller whose step fails (a
+//   conflict, a missing mailbox, bad input) is rolled back alone and rejected,
+//   the others commit;
+// - if the shared transaction itself fails (BEGIN, COMMIT, an I/O error), every
+//   caller is retried in a transaction of its own, so no caller fails for another;
+// - change listeners hear a batch's changes after its COMMIT, in seq order.
+
+import { isSealpostError } from '../../core/errors.ts';
+import type { Appended, Change, NewMessage } from '../types.ts';
+import type { ChangeFeed, Tx } from './changes.ts';
+import type { SqliteDb } from './db.ts';
+import { appendStep } from './messages.ts';
+
+interface Pending {
+  readonly messages: readonly NewMessage[];
+  readonly resolve: (appended: Appended[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; appended: Appended[]; changes: Change[] } | { ok: false; error: unknown };
+
+export class GroupCommit {
+  private readonly db: SqliteDb;
+  private readonly feed: ChangeFeed;
+  private readonly now: () => number;
+  private pending: Pending[] = [];
+  private scheduled: NodeJS.Immediate | null = null;
+
+  constructor(db: SqliteDb, feed: ChangeFeed, now: () => number) {
+    this.db = db;
+    this.feed = feed;
+    this.now = now;
+  }
+
+  enqueue(messages: readonly NewMessage[]): Promise<Appended[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ messages, resolve, reject });
+      this.scheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  /** Write everything queued now (also called by close()). Never throws. */
+  flush(): void {
+    if (this.scheduled !== null) clearImmediate(this.scheduled);
+    this.scheduled = null;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 1) this.runAlone(batch[0]!);
+    else if (batch.length > 1) this.runBatch(batch);
+  }
+
+  private tx(): Tx {
+    return { db: this.db, changes: [], now: this.now() };
+  }
+
+  private runAlone(p: Pending): void {
+    try {
+      const tx = this.tx();
+      const appended = this.db.transaction(() => appendStep(tx, p.messages));
+      this.feed.publish(tx.changes);
+      p.resolve(appended);
+    } catch (e) {
+      p.reject(e);
+    }
+  }
+
+  private runBatch(batch: readonly Pending[]): void {
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.db.transaction(() => batch.map((p) => this.step(p)));
+    } catch {
+      for (const p of batch) this.runAlone(p);
+      return;
+    }
+    this.feed.publish(outcomes.flatMap((o) => (o.ok ? o.changes : [])));
+    outcomes.forEach((o, i) => {
+      const p = batch[i]!;
+      if (o.ok) p.resolve(o.appended);
+      else p.reject(o.error);
+    });
+  }
+
+  private step(p: Pending): Outcome {
+    const tx = this.tx();
+    try {
+      const appended = this.db.savepoint(() => appendStep(tx, p.messages));
+      return { ok: true, appended, changes: tx.changes };
+    } catch (e) {
+      // The database itself failing is not this caller's fault: abort the batch.
+      if (isSealpostError(e, 'store.unavailable') || isSealpostError(e, 'internal')) throw e;
+      return { ok: false, error: e };
+    }
+  }
+}
