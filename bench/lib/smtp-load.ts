@@ -185,7 +185,10 @@ export async function runSmtpLoad(options: SmtpLoadOptions): Promise<SmtpLoadRes
   const dataOf = (index: number): Buffer => {
     const raw = typeof options.message === 'function' ? options.message(index) : options.message;
     let data = encoded.get(raw);
-    if (data === undefined) encoded.set(raw, (data = encodeData(raw)));
+    if (data === undefined) {
+      data = encodeData(raw);
+      encoded.set(raw, data);
+    }
     return data;
   };
 
@@ -239,7 +242,9 @@ export async function runSmtpLoad(options: SmtpLoadOptions): Promise<SmtpLoadRes
   };
 
   const started = performance.now();
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, options.count)) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(options.concurrency, options.count)) }, worker),
+  );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {

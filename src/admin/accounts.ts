@@ -4,7 +4,7 @@
 // are hashed here (argon2id) and never logged or audited.
 
 import type { Runtime } from '../app/runtime.ts';
-import { requireAddress, normaliseDomain } from '../core/address.ts';
+import { normaliseDomain, requireAddress } from '../core/address.ts';
 import { SealpostError } from '../core/errors.ts';
 import { newId, newUidValidity } from '../core/ids.ts';
 import { DEFAULT_MAILBOXES } from '../core/mailboxes.ts';
@@ -15,7 +15,8 @@ export const MIN_PASSWORD_LENGTH = 12;
 
 function requireDomain(name: string): string {
   const d = normaliseDomain(name.trim());
-  if (d === null) throw new SealpostError('input.invalid', `${JSON.stringify(name)} is not a valid domain name`);
+  if (d === null)
+    throw new SealpostError('input.invalid', `${JSON.stringify(name)} is not a valid domain name`);
   return d;
 }
 
@@ -91,20 +92,39 @@ export async function requireAccount(rt: Runtime, address: string): Promise<Acco
   return account;
 }
 
-export async function setPassword(rt: Runtime, actor: string, address: string, password: string): Promise<void> {
+export async function setPassword(
+  rt: Runtime,
+  actor: string,
+  address: string,
+  password: string,
+): Promise<void> {
   checkPassword(password);
   const account = await requireAccount(rt, address);
   await rt.store.setPasswordHash(account.id, await hashPassword(password));
   await rt.audit.append({ actor, action: 'user.passwd', target: account.address });
 }
 
-export async function setDisabled(rt: Runtime, actor: string, address: string, disabled: boolean): Promise<void> {
+export async function setDisabled(
+  rt: Runtime,
+  actor: string,
+  address: string,
+  disabled: boolean,
+): Promise<void> {
   const account = await requireAccount(rt, address);
   await rt.store.setDisabled(account.id, disabled);
-  await rt.audit.append({ actor, action: disabled ? 'user.disable' : 'user.enable', target: account.address });
+  await rt.audit.append({
+    actor,
+    action: disabled ? 'user.disable' : 'user.enable',
+    target: account.address,
+  });
 }
 
-export async function setQuota(rt: Runtime, actor: string, address: string, quotaBytes: number): Promise<void> {
+export async function setQuota(
+  rt: Runtime,
+  actor: string,
+  address: string,
+  quotaBytes: number,
+): Promise<void> {
   const account = await requireAccount(rt, address);
   await rt.store.setQuota(account.id, quotaBytes);
   await rt.audit.append({ actor, action: 'user.quota', target: account.address, detail: { quotaBytes } });
@@ -114,12 +134,22 @@ export async function deleteAccount(rt: Runtime, actor: string, address: string)
   const account = await requireAccount(rt, address);
   const refs = await rt.store.deleteAccount(account.id);
   for (const ref of refs) await rt.blobs.delete(ref);
-  await rt.audit.append({ actor, action: 'user.delete', target: account.address, detail: { messages: refs.length } });
+  await rt.audit.append({
+    actor,
+    action: 'user.delete',
+    target: account.address,
+    detail: { messages: refs.length },
+  });
   return refs.length;
 }
 
 /** `source` is `local@domain`, or `@domain` (or `*@domain`) for a catch-all. */
-export async function addAlias(rt: Runtime, actor: string, source: string, destinations: string[]): Promise<Alias> {
+export async function addAlias(
+  rt: Runtime,
+  actor: string,
+  source: string,
+  destinations: string[],
+): Promise<Alias> {
   const src = normaliseAliasSource(source);
   const domain = src.slice(src.indexOf('@') + 1);
   if ((await rt.store.getDomain(domain)) === null) {
@@ -128,7 +158,8 @@ export async function addAlias(rt: Runtime, actor: string, source: string, desti
   if (!src.startsWith('@') && (await rt.store.getAccountByAddress(src)) !== null) {
     throw new SealpostError('store.conflict', `${src} is already a user`);
   }
-  if (destinations.length === 0) throw new SealpostError('input.invalid', 'an alias needs at least one destination');
+  if (destinations.length === 0)
+    throw new SealpostError('input.invalid', 'an alias needs at least one destination');
   const dests: string[] = [];
   for (const d of destinations) {
     const account = await requireAccount(rt, d);

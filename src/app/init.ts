@@ -5,8 +5,8 @@
 
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, renderConfig } from '../config/index.ts';
 import type { Config } from '../config/index.ts';
+import { loadConfig, renderConfig } from '../config/index.ts';
 import { createMasterKeyFile } from '../crypto/index.ts';
 import { generateDevCertificate } from '../tls/index.ts';
 
@@ -34,7 +34,12 @@ export async function initInstallation(opts: InitOptions): Promise<InitResult> {
   if (existsSync(configFile)) {
     kept.push(configFile);
   } else {
-    const text = renderConfig({ hostname: opts.hostname, dataDir: opts.dataDir, mxHost: opts.mxHost, mxPort: opts.mxPort });
+    const text = renderConfig({
+      hostname: opts.hostname,
+      dataDir: opts.dataDir,
+      mxHost: opts.mxHost,
+      mxPort: opts.mxPort,
+    });
     writeFileSync(configFile, text, { mode: 0o600, flag: 'wx' });
     created.push(configFile);
   }

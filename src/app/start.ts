@@ -59,7 +59,13 @@ export async function startServer(
   const listening: Listening[] = [];
   try {
     if (roles.includes('mx') && config.mx.enabled) {
-      const mx = createMxServer({ rt, accountKeys, resolver, certificates, logger: logger.child({ role: 'mx' }) });
+      const mx = createMxServer({
+        rt,
+        accountKeys,
+        resolver,
+        certificates,
+        logger: logger.child({ role: 'mx' }),
+      });
       const l = await openListener({
         name: 'mx',
         server: mx.server,

@@ -8,8 +8,8 @@
 // Invariants: entries are appended one at a time inside the store's serialised
 // transaction; detail never holds secrets (passwords, keys, tokens, message text).
 
-import { writeFileSync, readFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { AuditRow, Store } from '../store/types.ts';
 
 export interface AuditEvent {
@@ -72,7 +72,11 @@ export class AuditLog {
           return fail(count, expectedSeq, `entry ${expectedSeq} is missing (next present is ${row.seq})`);
         }
         if (row.prevHash !== prevHash) {
-          return fail(count, row.seq, `entry ${row.seq} does not follow entry ${row.seq - 1} (removed or reordered)`);
+          return fail(
+            count,
+            row.seq,
+            `entry ${row.seq} does not follow entry ${row.seq - 1} (removed or reordered)`,
+          );
         }
         if (row.hash !== this.#hash(row.prevHash, row)) {
           return fail(count, row.seq, `entry ${row.seq} was modified (hash mismatch)`);
@@ -83,13 +87,23 @@ export class AuditLog {
       if (batch.length < 1000) break;
     }
     const head = this.#readHead();
-    if (head !== null && (head.seq >= expectedSeq || (head.seq === expectedSeq - 1 && head.hash !== prevHash))) {
-      return fail(count, head.seq, `entries up to ${head.seq} were written but the log ends at ${expectedSeq - 1}`);
+    if (
+      head !== null &&
+      (head.seq >= expectedSeq || (head.seq === expectedSeq - 1 && head.hash !== prevHash))
+    ) {
+      return fail(
+        count,
+        head.seq,
+        `entries up to ${head.seq} were written but the log ends at ${expectedSeq - 1}`,
+      );
     }
     return { ok: true, entries: count, headHash: prevHash };
   }
 
-  #hash(prevHash: string, f: Pick<AuditRow, 'seq' | 'at' | 'actor' | 'action' | 'target' | 'detail'>): string {
+  #hash(
+    prevHash: string,
+    f: Pick<AuditRow, 'seq' | 'at' | 'actor' | 'action' | 'target' | 'detail'>,
+  ): string {
     const h = createHmac('sha256', this.#key);
     // Length-prefixed fields: no two different entries share an encoding.
     for (const part of [prevHash, String(f.seq), String(f.at), f.actor, f.action, f.target, f.detail]) {

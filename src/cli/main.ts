@@ -5,25 +5,21 @@
 
 import { parseArgs } from 'node:util';
 import { isSealpostError } from '../core/errors.ts';
-import { aliasCommand } from './commands/alias.ts';
-import { auditCommand } from './commands/audit.ts';
-import { domainCommand } from './commands/domain.ts';
-import { initCommand } from './commands/init.ts';
-import { keysCommand } from './commands/keys.ts';
-import { startCommand } from './commands/start.ts';
-import { statusCommand } from './commands/status.ts';
-import { userCommand } from './commands/user.ts';
 import { type CommandContext, configPathOf, type Io } from './context.ts';
 
-const COMMANDS: Record<string, (ctx: CommandContext) => Promise<void>> = {
-  init: initCommand,
-  start: startCommand,
-  domain: domainCommand,
-  user: userCommand,
-  alias: aliasCommand,
-  keys: keysCommand,
-  audit: auditCommand,
-  status: statusCommand,
+type Command = (ctx: CommandContext) => Promise<void>;
+
+// Loaded on demand: `start` pulls in every protocol stack, which an admin command
+// such as `user list` should not pay for at every run.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  init: async () => (await import('./commands/init.ts')).initCommand,
+  start: async () => (await import('./commands/start.ts')).startCommand,
+  domain: async () => (await import('./commands/domain.ts')).domainCommand,
+  user: async () => (await import('./commands/user.ts')).userCommand,
+  alias: async () => (await import('./commands/alias.ts')).aliasCommand,
+  keys: async () => (await import('./commands/keys.ts')).keysCommand,
+  audit: async () => (await import('./commands/audit.ts')).auditCommand,
+  status: async () => (await import('./commands/status.ts')).statusCommand,
 };
 
 export const HELP = `usage: sealpost <command> [options]
@@ -79,8 +75,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.out(HELP);
     return name === undefined && !parsed.values['help'] ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (command === undefined) {
+  const load = COMMANDS[name];
+  if (load === undefined) {
     io.err(`sealpost: unknown command ${JSON.stringify(name)}\n\n${HELP}`);
     return 2;
   }
@@ -93,12 +89,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     flags,
   };
   try {
+    const command = await load();
     await command(ctx);
     return 0;
   } catch (e) {
     if (flags['debug'] === true) io.err(String((e as Error).stack));
     const message = e instanceof Error ? e.message : String(e);
-    if (ctx.json) io.out(JSON.stringify({ error: { code: isSealpostError(e) ? e.code : 'internal', message } }));
+    if (ctx.json)
+      io.out(JSON.stringify({ error: { code: isSealpostError(e) ? e.code : 'internal', message } }));
     io.err(`sealpost: ${message}`);
     return isSealpostError(e, 'input.invalid') || e instanceof TypeError ? 2 : 1;
   }

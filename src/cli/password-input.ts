@@ -29,7 +29,10 @@ export async function readNewPassword(io: Io, prompt = 'New password: '): Promis
   }
   const line = await firstLine(io.stdin);
   if (line === null || line === '') {
-    throw new SealpostError('input.invalid', 'no password given: pipe it on standard input, or use --generate');
+    throw new SealpostError(
+      'input.invalid',
+      'no password given: pipe it on standard input, or use --generate',
+    );
   }
   return line;
 }

@@ -1,5 +1,5 @@
 // Configuration: the schema, the loader (file + environment) and the commented
 // template written by `sealpost init`.
-export { loadConfig, type LoadOptions } from './load.ts';
+export { type LoadOptions, loadConfig } from './load.ts';
 export { type Config, configSchema, parseSize } from './schema.ts';
 export { renderConfig, type TemplateValues } from './template.ts';

@@ -36,7 +36,6 @@ function isDotString(s: string): boolean {
 export function normaliseDomain(input: string): string | null {
   if (input.length === 0 || input.length > LIMITS.domain) return null;
   if (input.startsWith('[')) return null; // address literal
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters
   if (/[\u0000-\u0020\u007f]/.test(input)) return null;
   const trimmed = input.endsWith('.') ? input.slice(0, -1) : input;
   const ascii = domainToASCII(trimmed.normalize('NFC')).toLowerCase();
@@ -53,7 +52,6 @@ export function normaliseDomain(input: string): string | null {
 export function parseAddress(input: string, options: { utf8?: boolean } = {}): AddressResult {
   if (input.length === 0) return { ok: false, reason: 'empty address' };
   if (input.length > LIMITS.path) return { ok: false, reason: 'address too long' };
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters
   if (/[\u0000-\u001f\u007f]/.test(input)) return { ok: false, reason: 'control character in address' };
   if (!options.utf8 && /[^\u0000-\u007f]/.test(input)) {
     return { ok: false, reason: 'non-ASCII address without SMTPUTF8' };

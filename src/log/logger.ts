@@ -2,7 +2,7 @@
 // connection carries its id, protocol and account. Never pass passwords, tokens,
 // keys or message content to a logger: the redact list is a second line of defence.
 
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 

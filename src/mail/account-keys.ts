@@ -29,7 +29,8 @@ export class AccountKeys {
     if (cached !== undefined) return cached;
     const records = await this.#store.getAccountKeys(accountId);
     const newest = records[0];
-    if (newest === undefined) throw new SealpostError('key.missing', `account ${accountId} has no key record`);
+    if (newest === undefined)
+      throw new SealpostError('key.missing', `account ${accountId} has no key record`);
     const key = await this.#unwrap(newest);
     if (this.#cache.size >= this.#max) this.#cache.delete(this.#cache.keys().next().value!);
     this.#cache.set(accountId, key);

@@ -8,13 +8,7 @@
 // an orphan blob is harmless ciphertext, found by fsck).
 
 import { newId } from '../core/ids.ts';
-import {
-  keyedHash,
-  newDataKey,
-  sealBlob,
-  sealJson,
-  wrapDataKey,
-} from '../crypto/index.ts';
+import { keyedHash, newDataKey, sealBlob, sealJson, wrapDataKey } from '../crypto/index.ts';
 import type { MessageSummary } from '../mime/summary.ts';
 import type { Account, Appended, BlobStore, Mailbox, NewMessage, Store } from '../store/types.ts';
 import type { AccountKeys } from './account-keys.ts';

@@ -20,7 +20,11 @@ async function dataKeyOf(deps: ReadDeps, m: StoredMessage): Promise<Buffer> {
 
 export async function readSummary(deps: ReadDeps, m: StoredMessage): Promise<MessageSummary> {
   const dataKey = await dataKeyOf(deps, m);
-  return openJson<MessageSummary>(dataKey, m.sealedMeta, { purpose: META_PURPOSE, accountId: m.accountId, objectId: m.id });
+  return openJson<MessageSummary>(dataKey, m.sealedMeta, {
+    purpose: META_PURPOSE,
+    accountId: m.accountId,
+    objectId: m.id,
+  });
 }
 
 export async function readRaw(deps: ReadDeps, m: StoredMessage): Promise<Buffer> {

@@ -28,7 +28,8 @@ export async function resolveRecipient(store: Store, address: Address): Promise<
 
 async function exact(store: Store, address: string): Promise<Resolution | null> {
   const account = await store.getAccountByAddress(address);
-  if (account !== null) return account.disabled ? { kind: 'disabled' } : { kind: 'local', accounts: [account] };
+  if (account !== null)
+    return account.disabled ? { kind: 'disabled' } : { kind: 'local', accounts: [account] };
   const alias = await store.getAlias(address);
   if (alias !== null) return fromAddresses(store, alias.destinations);
   return null;

@@ -37,7 +37,8 @@ export function scanHeaderBlock(raw: Uint8Array): HeaderBlock {
       current.value += line;
     } else {
       const colon = line.indexOf(':');
-      current = colon > 0 ? { name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1) } : null;
+      current =
+        colon > 0 ? { name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1) } : null;
       if (current !== null) fields.push(current);
     }
     pos = eol + 1;

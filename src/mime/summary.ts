@@ -40,9 +40,18 @@ function flatten(obj: AddressObject | AddressObject[] | undefined): SummaryAddre
 }
 
 export async function summarise(raw: Buffer): Promise<MessageSummary> {
-  const parsed = await simpleParser(raw, { skipHtmlToText: false, skipTextLinks: true, skipImageLinks: true });
+  const parsed = await simpleParser(raw, {
+    skipHtmlToText: false,
+    skipTextLinks: true,
+    skipImageLinks: true,
+  });
   const text = (parsed.text ?? '').replace(/\s+/g, ' ').trim();
-  const refs = parsed.references === undefined ? [] : Array.isArray(parsed.references) ? parsed.references : [parsed.references];
+  const refs =
+    parsed.references === undefined
+      ? []
+      : Array.isArray(parsed.references)
+        ? parsed.references
+        : [parsed.references];
   return {
     subject: parsed.subject ?? '',
     from: flatten(parsed.from),

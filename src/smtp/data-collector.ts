@@ -58,7 +58,12 @@ interface ScanResult {
 }
 
 /** Scan one chunk, carrying CR state and line length across chunk boundaries. */
-export function scanChunk(chunk: Uint8Array, prevCR: boolean, lineLength: number, maxLine: number): ScanResult {
+export function scanChunk(
+  chunk: Uint8Array,
+  prevCR: boolean,
+  lineLength: number,
+  maxLine: number,
+): ScanResult {
   let cr = prevCR;
   let len = lineLength;
   for (let i = 0; i < chunk.length; i++) {

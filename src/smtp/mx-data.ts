@@ -9,13 +9,14 @@
 import type { Readable } from 'node:stream';
 import type { SMTPServerSession } from 'smtp-server';
 import { newId } from '../core/ids.ts';
-import { deliver, type DeliveryTarget } from '../mail/deliver.ts';
+import { type DeliveryTarget, deliver } from '../mail/deliver.ts';
 import { countMailboxes, fieldValues, scanHeaderBlock } from '../mime/header-block.ts';
 import { summarise } from '../mime/summary.ts';
 import type { Account } from '../store/types.ts';
 import { stripForgedAuthResults } from './auth-results.ts';
 import { collectData, type DataProblem } from './data-collector.ts';
-import { type MxDeps, utf8Of } from './mx-server.ts';
+import { utf8Of } from './envelope.ts';
+import type { MxDeps } from './mx-server.ts';
 import { REPLIES, type SmtpReply } from './replies.ts';
 import { traceHeaders } from './trace-headers.ts';
 import { verifyMessage } from './verify.ts';
@@ -30,8 +31,12 @@ export async function handleData(
   accepted: ReadonlyMap<string, readonly Account[]>,
 ): Promise<string> {
   const cfg = deps.rt.config.mx;
-  const collected = await collectData(stream, { maxBytes: cfg.max_message_size, maxLineLength: cfg.max_line_length });
-  if (collected.problem !== null) throw problemReply(collected.problem, cfg.max_message_size, cfg.max_line_length);
+  const collected = await collectData(stream, {
+    maxBytes: cfg.max_message_size,
+    maxLineLength: cfg.max_line_length,
+  });
+  if (collected.problem !== null)
+    throw problemReply(collected.problem, cfg.max_message_size, cfg.max_line_length);
   const data = collected.data;
 
   const header = scanHeaderBlock(data);

@@ -18,14 +18,15 @@ import { incidentId } from '../core/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { AccountKeys } from '../mail/account-keys.ts';
 import { resolveRecipient } from '../mail/recipients.ts';
-import type { DnsResolver } from '../net/dns.ts';
 import { ConnectionLimiter } from '../net/connection-limits.ts';
+import type { DnsResolver } from '../net/dns.ts';
+import type { Account } from '../store/types.ts';
 import type { CertificateSource } from '../tls/certificates.ts';
 import { tlsPolicyOptions } from '../tls/policy.ts';
-import type { Account } from '../store/types.ts';
-import { installGreetPause } from './greet-pause.ts';
+import { declaredSize, utf8Of } from './envelope.ts';
 import { handleData } from './mx-data.ts';
 import { REPLIES, SmtpReply } from './replies.ts';
+import { installSmtpServerPatches } from './smtp-server-patches.ts';
 
 export interface MxDeps {
   readonly rt: Runtime;
@@ -41,9 +42,12 @@ export type RecipientMap = Map<string, readonly Account[]>;
 type Callback = (err?: Error | null) => void;
 
 export function createMxServer(deps: MxDeps): SMTPServer {
-  installGreetPause();
+  installSmtpServerPatches();
   const cfg = deps.rt.config.mx;
-  const limiter = new ConnectionLimiter({ maxPerAddress: cfg.max_connections_per_address, maxTotal: cfg.max_connections });
+  const limiter = new ConnectionLimiter({
+    maxPerAddress: cfg.max_connections_per_address,
+    maxTotal: cfg.max_connections,
+  });
   const counted = new Set<string>(); // session ids holding a limiter slot
   const recipients = new Map<string, RecipientMap>(); // session id -> accepted recipients
   const cert = deps.certificates.current();
@@ -99,8 +103,8 @@ export function createMxServer(deps: MxDeps): SMTPServer {
     onRcptTo(address: SMTPServerAddress, session, cb) {
       checkRecipient(deps, session, address).then(
         (accounts) => {
-          let map = recipients.get(session.id);
-          if (map === undefined) recipients.set(session.id, (map = new Map()));
+          const map = recipients.get(session.id) ?? new Map<string, readonly Account[]>();
+          recipients.set(session.id, map);
           map.set(address.address, accounts);
           cb();
         },
@@ -125,14 +129,14 @@ export function createMxServer(deps: MxDeps): SMTPServer {
   return server;
 }
 
-export function utf8Of(session: SMTPServerSession): boolean {
-  const args = session.envelope.mailFrom ? (session.envelope.mailFrom.args as Record<string, unknown>) : {};
-  return Boolean(args && args['SMTPUTF8']);
-}
-
-async function checkRecipient(deps: MxDeps, session: SMTPServerSession, rcpt: SMTPServerAddress): Promise<Account[]> {
+async function checkRecipient(
+  deps: MxDeps,
+  session: SMTPServerSession,
+  rcpt: SMTPServerAddress,
+): Promise<Account[]> {
   const cfg = deps.rt.config.mx;
-  if (session.envelope.rcptTo.length >= cfg.max_recipients) throw REPLIES.tooManyRecipients(cfg.max_recipients);
+  if (session.envelope.rcptTo.length >= cfg.max_recipients)
+    throw REPLIES.tooManyRecipients(cfg.max_recipients);
   const parsed = parseAddress(rcpt.address, { utf8: utf8Of(session) });
   if (!parsed.ok) throw REPLIES.badRecipientSyntax(parsed.reason);
   const resolution = await resolveRecipient(deps.rt.store, parsed.value);
@@ -144,11 +148,9 @@ async function checkRecipient(deps: MxDeps, session: SMTPServerSession, rcpt: SM
     case 'disabled':
       throw REPLIES.disabledUser();
     case 'local': {
-      const declared = Number((session.envelope.mailFrom as SMTPServerAddress | false)
-        ? ((session.envelope.mailFrom as SMTPServerAddress).args as Record<string, string>)['SIZE'] ?? 0
-        : 0);
+      const declared = declaredSize(session);
       for (const account of resolution.accounts) {
-        if (overQuota(account, Number.isFinite(declared) ? declared : 0)) {
+        if (overQuota(account, declared)) {
           throw cfg.quota_exceeded === 'permanent' ? REPLIES.quotaPermanent() : REPLIES.quotaTemporary();
         }
       }

@@ -18,7 +18,11 @@ const MARKER = 'Zq7MarkerXv9Tq';
 
 /** Every byte pattern the marker could take in a file if it were stored unsealed. */
 function encodings(marker: string): Buffer[] {
-  const out = [Buffer.from(marker, 'utf8'), Buffer.from(marker.toLowerCase(), 'utf8'), Buffer.from(marker, 'utf16le')];
+  const out = [
+    Buffer.from(marker, 'utf8'),
+    Buffer.from(marker.toLowerCase(), 'utf8'),
+    Buffer.from(marker, 'utf16le'),
+  ];
   const be = Buffer.from(marker, 'utf16le');
   be.swap16();
   out.push(be);
@@ -29,7 +33,9 @@ function encodings(marker: string): Buffer[] {
     out.push(Buffer.from(b64.slice(start, start + 12), 'latin1'));
   }
   // quoted-printable of the marker with a non-ASCII neighbour (=C3=A9 style encodings keep ASCII as is).
-  out.push(Buffer.from(`=${Buffer.from(marker).toString('hex').toUpperCase().match(/../g)!.join('=')}`, 'latin1'));
+  out.push(
+    Buffer.from(`=${Buffer.from(marker).toString('hex').toUpperCase().match(/../g)!.join('=')}`, 'latin1'),
+  );
   return out;
 }
 
@@ -48,7 +54,11 @@ describe('encryption at rest', () => {
   before(async () => {
     inst = await install({ users: ['alice@sealpost.test', 'bob@sealpost.test'] });
     srv = await startInProcess(inst);
-    const t = nodemailer.createTransport({ host: '127.0.0.1', port: srv.mxPort, tls: { rejectUnauthorized: false } });
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: srv.mxPort,
+      tls: { rejectUnauthorized: false },
+    });
     for (const to of ['alice@sealpost.test', 'bob@sealpost.test']) {
       for (let i = 0; i < 2; i++) {
         await t.sendMail({
@@ -86,7 +96,11 @@ describe('encryption at rest', () => {
       const bytes = readFileSync(file);
       scanned++;
       for (const p of patterns) {
-        assert.equal(bytes.indexOf(p), -1, `${path.relative(inst.dir, file)} contains ${JSON.stringify(p.toString('latin1'))}`);
+        assert.equal(
+          bytes.indexOf(p),
+          -1,
+          `${path.relative(inst.dir, file)} contains ${JSON.stringify(p.toString('latin1'))}`,
+        );
       }
     }
     assert.ok(scanned >= 5, `scanned the database and blobs (${scanned} files)`);
@@ -116,7 +130,8 @@ describe('encryption at rest', () => {
     swap('wrapped_key', a1!.id, b1!.id); // between accounts
     db.close();
     // Swap two blob files on disk too.
-    const blobPath = (ref: string) => [...files(path.join(inst.dir, 'blobs'))].find((f) => path.basename(f).startsWith(ref))!;
+    const blobPath = (ref: string) =>
+      [...files(path.join(inst.dir, 'blobs'))].find((f) => path.basename(f).startsWith(ref))!;
     const pa2 = blobPath(a2!.blobRef);
     const pb1 = blobPath(b1!.blobRef);
     renameSync(pa2, `${pa2}.x`);
@@ -125,7 +140,10 @@ describe('encryption at rest', () => {
 
     const rt2 = await openStore(inst);
     try {
-      const deps = { blobs: rt2.blobs, accountKeys: new AccountKeys(rt2.store, rt2.keys, async () => rt2.keys) };
+      const deps = {
+        blobs: rt2.blobs,
+        accountKeys: new AccountKeys(rt2.store, rt2.keys, async () => rt2.keys),
+      };
       const [m1, m2] = await rt2.store.listMessages((await rt2.store.getMailbox(alice.id, 'INBOX'))!.id);
       const [n1] = await rt2.store.listMessages((await rt2.store.getMailbox(bob.id, 'INBOX'))!.id);
       await assert.rejects(readSummary(deps, m2!), IntegrityError, 'meta swapped within an account');

@@ -38,7 +38,10 @@ describe('crash during ingest', () => {
           if ((await c.cmd('MAIL FROM:<load@example.org>')).code !== 250) break;
           if ((await c.cmd('RCPT TO:<alice@sealpost.test>')).code !== 250) break;
           if ((await c.cmd('DATA')).code !== 354) break;
-          const data = message({ subject: id, body: 'x'.repeat(2000) }).replace(/^Message-ID: .*$/m, `Message-ID: ${id}`);
+          const data = message({ subject: id, body: 'x'.repeat(2000) }).replace(
+            /^Message-ID: .*$/m,
+            `Message-ID: ${id}`,
+          );
           const r = await c.cmd(`${data}.`);
           if (r.code === 250) acked.add(id);
           else break;

@@ -37,7 +37,9 @@ describe('MX hostile input', () => {
   let stored = 0;
 
   before(async () => {
-    inst = await install({ env: { SEALPOST_MX_MAX_MESSAGE_SIZE: '65536', SEALPOST_MX_MAX_RECIPIENTS: '100' } });
+    inst = await install({
+      env: { SEALPOST_MX_MAX_MESSAGE_SIZE: '65536', SEALPOST_MX_MAX_RECIPIENTS: '100' },
+    });
     srv = await startInProcess(inst);
   });
   after(async () => {
@@ -150,7 +152,10 @@ describe('MX hostile input', () => {
     ['a From group with two members', undefined, 'team: a@example.org, b@example.net;'],
   ] as const) {
     it(`refuses ${what}`, async () => {
-      const r = await sendData(srv.mxPort, `${message({ ...(extra ? { extra } : {}), ...(from ? { from } : {}) })}.\r\n`);
+      const r = await sendData(
+        srv.mxPort,
+        `${message({ ...(extra ? { extra } : {}), ...(from ? { from } : {}) })}.\r\n`,
+      );
       assert.equal(r?.code, 550);
       assert.match(r!.text, /^5\.7\.1 .*exactly one From/);
       await assertNothingStored();
@@ -159,7 +164,7 @@ describe('MX hostile input', () => {
 
   for (const [addr, code] of [
     ['<a@b@sealpost.test>', /^(501|553)$/],
-    ['<"john doe"@sealpost.test>', /^553$/],
+    ['<"john doe"@sealpost.test>', /^(501|553)$/],
     ['<alice@sealpost.test>@evil.example', /^(501|553)$/],
     ['<alice@[127.0.0.1]>', /^(501|553|550)$/],
     ['<alice@sealpost.test\u0000.evil>', /^(501|553)$/],
@@ -186,7 +191,14 @@ describe('MX hostile input', () => {
   it('advertises the extensions it supports', async () => {
     const { client } = await RawSmtp.connect(srv.mxPort);
     const ehlo = await client.cmd('EHLO client.example.org');
-    for (const ext of ['PIPELINING', '8BITMIME', 'SMTPUTF8', 'SIZE 65536', 'ENHANCEDSTATUSCODES', 'STARTTLS']) {
+    for (const ext of [
+      'PIPELINING',
+      '8BITMIME',
+      'SMTPUTF8',
+      'SIZE 65536',
+      'ENHANCEDSTATUSCODES',
+      'STARTTLS',
+    ]) {
       assert.match(ehlo.text, new RegExp(`^${ext}$`, 'm'));
     }
     client.close();

@@ -12,7 +12,11 @@ export interface ReadMessage {
   readonly summary: MessageSummary;
 }
 
-export async function readMailbox(inst: Installation, address: string, mailbox = 'INBOX'): Promise<ReadMessage[]> {
+export async function readMailbox(
+  inst: Installation,
+  address: string,
+  mailbox = 'INBOX',
+): Promise<ReadMessage[]> {
   const rt = await openStore(inst);
   try {
     const account = await rt.store.getAccountByAddress(address);
@@ -22,7 +26,11 @@ export async function readMailbox(inst: Installation, address: string, mailbox =
     const deps = { blobs: rt.blobs, accountKeys: new AccountKeys(rt.store, rt.keys, async () => rt.keys) };
     const out: ReadMessage[] = [];
     for (const stored of await rt.store.listMessages(mbx.id)) {
-      out.push({ stored, raw: (await readRaw(deps, stored)).toString('utf8'), summary: await readSummary(deps, stored) });
+      out.push({
+        stored,
+        raw: (await readRaw(deps, stored)).toString('utf8'),
+        summary: await readSummary(deps, stored),
+      });
     }
     return out;
   } finally {

@@ -52,11 +52,19 @@ export async function install(options: InstallOptions = {}): Promise<Installatio
     SEALPOST_LOG_LEVEL: 'warn',
     ...options.env,
   };
-  const r = await initInstallation({ configFile, hostname: HOSTNAME, dataDir: '.', mxHost: '127.0.0.1', mxPort: 0, env });
+  const r = await initInstallation({
+    configFile,
+    hostname: HOSTNAME,
+    dataDir: '.',
+    mxHost: '127.0.0.1',
+    mxPort: 0,
+    env,
+  });
   const rt = await openRuntime(r.config, { env });
   try {
     for (const d of options.domains ?? ['sealpost.test']) await addDomain(rt, 'test', d);
-    for (const u of options.users ?? ['alice@sealpost.test']) await addAccount(rt, 'test', { address: u, password: PASSWORD });
+    for (const u of options.users ?? ['alice@sealpost.test'])
+      await addAccount(rt, 'test', { address: u, password: PASSWORD });
   } finally {
     await rt.close();
   }

@@ -121,7 +121,9 @@ export class RawSmtp {
 }
 
 /** A minimal valid message with CRLF line ends. */
-export function message(opts: { from?: string; to?: string; subject?: string; body?: string; extra?: string } = {}): string {
+export function message(
+  opts: { from?: string; to?: string; subject?: string; body?: string; extra?: string } = {},
+): string {
   const lines = [
     `From: ${opts.from ?? 'Sender <sender@example.org>'}`,
     `To: ${opts.to ?? 'alice@sealpost.test'}`,

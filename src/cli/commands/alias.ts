@@ -23,9 +23,18 @@ export async function aliasCommand(ctx: CommandContext): Promise<void> {
     case 'list':
       return withRuntime(ctx, async (rt) => {
         const aliases = await rt.store.listAliases(flagString(ctx, 'domain'));
-        emit(ctx, aliases, aliases.length === 0 ? 'no aliases' : aliases.map((a) => `${a.source} -> ${a.destinations.join(', ')}`).join('\n'));
+        emit(
+          ctx,
+          aliases,
+          aliases.length === 0
+            ? 'no aliases'
+            : aliases.map((a) => `${a.source} -> ${a.destinations.join(', ')}`).join('\n'),
+        );
       });
     default:
-      throw new SealpostError('input.invalid', 'usage: sealpost alias add SOURCE DEST... | remove SOURCE | list [--domain D]');
+      throw new SealpostError(
+        'input.invalid',
+        'usage: sealpost alias add SOURCE DEST... | remove SOURCE | list [--domain D]',
+      );
   }
 }

@@ -9,9 +9,13 @@ export async function auditCommand(ctx: CommandContext): Promise<void> {
       return withRuntime(ctx, async (rt) => {
         const r = await rt.audit.verify();
         if (!r.ok) {
-          throw new SealpostError('audit.broken-chain', `audit log is NOT intact: ${r.problem} (entry ${r.seq})`, {
-            seq: r.seq,
-          });
+          throw new SealpostError(
+            'audit.broken-chain',
+            `audit log is NOT intact: ${r.problem} (entry ${r.seq})`,
+            {
+              seq: r.seq,
+            },
+          );
         }
         emit(ctx, r, `audit log intact: ${r.entries} entries, head ${r.headHash.slice(0, 16)}…`);
       });
@@ -24,11 +28,17 @@ export async function auditCommand(ctx: CommandContext): Promise<void> {
           ctx,
           rows,
           rows
-            .map((r) => `${r.seq}\t${new Date(r.at).toISOString()}\t${r.actor}\t${r.action}\t${r.target}\t${r.detail}`)
+            .map(
+              (r) =>
+                `${r.seq}\t${new Date(r.at).toISOString()}\t${r.actor}\t${r.action}\t${r.target}\t${r.detail}`,
+            )
             .join('\n') || 'no entries',
         );
       });
     default:
-      throw new SealpostError('input.invalid', 'usage: sealpost audit verify | list [--from SEQ] [--limit N]');
+      throw new SealpostError(
+        'input.invalid',
+        'usage: sealpost audit verify | list [--from SEQ] [--limit N]',
+      );
   }
 }

@@ -28,7 +28,11 @@ export async function domainCommand(ctx: CommandContext): Promise<void> {
           users: accounts.filter((a) => a.domainId === d.id).length,
           createdAt: new Date(d.createdAt).toISOString(),
         }));
-        emit(ctx, rows, rows.length === 0 ? 'no domains' : rows.map((r) => `${r.name}\t${r.users} users`).join('\n'));
+        emit(
+          ctx,
+          rows,
+          rows.length === 0 ? 'no domains' : rows.map((r) => `${r.name}\t${r.users} users`).join('\n'),
+        );
       });
     default:
       throw new SealpostError('input.invalid', 'usage: sealpost domain add|list|remove NAME');

@@ -8,7 +8,10 @@ import { type CommandContext, emit, flagString } from '../context.ts';
 export async function initCommand(ctx: CommandContext): Promise<void> {
   const port = Number(flagString(ctx, 'mx-port') ?? 25);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new SealpostError('input.invalid', `--mx-port ${flagString(ctx, 'mx-port')} is not a TCP port (0-65535)`);
+    throw new SealpostError(
+      'input.invalid',
+      `--mx-port ${flagString(ctx, 'mx-port')} is not a TCP port (0-65535)`,
+    );
   }
   const dataDir = flagString(ctx, 'data-dir');
   const r = await initInstallation({

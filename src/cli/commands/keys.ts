@@ -8,6 +8,10 @@ export async function keysCommand(ctx: CommandContext): Promise<void> {
   if (ctx.args[0] !== 'rotate') throw new SealpostError('input.invalid', 'usage: sealpost keys rotate');
   return withRuntime(ctx, async (rt) => {
     const r = await rotateMasterKey(rt, cliActor(), ctx.io.env);
-    emit(ctx, r, `master key rotated to version ${r.version}; ${r.accounts} account keys re-wrapped (message data untouched)`);
+    emit(
+      ctx,
+      r,
+      `master key rotated to version ${r.version}; ${r.accounts} account keys re-wrapped (message data untouched)`,
+    );
   });
 }

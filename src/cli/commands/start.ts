@@ -4,10 +4,10 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { addAccount, addDomain } from '../../admin/accounts.ts';
 import { initInstallation } from '../../app/init.ts';
 import { openRuntime } from '../../app/runtime.ts';
 import { ROLES, type Role, startServer } from '../../app/start.ts';
-import { addAccount, addDomain } from '../../admin/accounts.ts';
 import { SealpostError } from '../../core/errors.ts';
 import { createLogger } from '../../log/logger.ts';
 import { type CommandContext, cliActor, flagString, loadCliConfig } from '../context.ts';
@@ -31,7 +31,8 @@ export async function startCommand(ctx: CommandContext): Promise<void> {
   const server = await startServer(config, { logger, roles, env: ctx.io.env });
 
   const lines = [`Sealpost is running (${config.hostname}), data in ${config.data_dir}`];
-  for (const l of server.listening) lines.push(`  ${l.role.padEnd(6)} smtp://${l.host}:${l.port}  (STARTTLS offered)`);
+  for (const l of server.listening)
+    lines.push(`  ${l.role.padEnd(6)} smtp://${l.host}:${l.port}  (STARTTLS offered)`);
   if (firstRun !== null) {
     lines.push(
       '',
@@ -64,7 +65,10 @@ function parseRoles(value: string | undefined): Role[] {
   const roles = value.split(',').map((r) => r.trim());
   for (const r of roles) {
     if (!(ROLES as readonly string[]).includes(r)) {
-      throw new SealpostError('input.invalid', `unknown role ${JSON.stringify(r)}; roles: ${ROLES.join(', ')}`);
+      throw new SealpostError(
+        'input.invalid',
+        `unknown role ${JSON.stringify(r)}; roles: ${ROLES.join(', ')}`,
+      );
     }
   }
   return roles as Role[];

@@ -34,7 +34,9 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
       users: accounts.length,
       aliases: aliases.length,
       masterKeyVersions: rt.keys.versions(),
-      audit: audit.ok ? `intact (${audit.entries} entries)` : `BROKEN at entry ${audit.seq}: ${audit.problem}`,
+      audit: audit.ok
+        ? `intact (${audit.entries} entries)`
+        : `BROKEN at entry ${audit.seq}: ${audit.problem}`,
     };
     emit(
       ctx,

@@ -22,7 +22,11 @@ function view(a: Account) {
 
 function sizeArg(value: string): number {
   const n = parseSize(value);
-  if (n === null) throw new SealpostError('input.invalid', `${JSON.stringify(value)} is not a size (try 0, "500MiB" or "10GiB")`);
+  if (n === null)
+    throw new SealpostError(
+      'input.invalid',
+      `${JSON.stringify(value)} is not a size (try 0, "500MiB" or "10GiB")`,
+    );
   return n;
 }
 
@@ -61,7 +65,9 @@ export async function userCommand(ctx: CommandContext): Promise<void> {
           rows,
           rows.length === 0
             ? 'no users'
-            : rows.map((r) => `${r.address}${r.disabled ? '\t(disabled)' : ''}\t${r.usedBytes} bytes used`).join('\n'),
+            : rows
+                .map((r) => `${r.address}${r.disabled ? '\t(disabled)' : ''}\t${r.usedBytes} bytes used`)
+                .join('\n'),
         );
       });
     case 'passwd':
@@ -69,7 +75,11 @@ export async function userCommand(ctx: CommandContext): Promise<void> {
         const address = arg(rest, 0, 'address');
         const { password, generated } = await newPassword(ctx);
         await setPassword(rt, actor, address, password);
-        emit(ctx, { address, ...(generated ? { password } : {}) }, `password of ${address} changed${generated ? `\npassword: ${password}` : ''}`);
+        emit(
+          ctx,
+          { address, ...(generated ? { password } : {}) },
+          `password of ${address} changed${generated ? `\npassword: ${password}` : ''}`,
+        );
       });
     case 'disable':
     case 'enable':
@@ -83,13 +93,20 @@ export async function userCommand(ctx: CommandContext): Promise<void> {
         const address = arg(rest, 0, 'address');
         const bytes = sizeArg(arg(rest, 1, 'size'));
         await setQuota(rt, actor, address, bytes);
-        emit(ctx, { address, quotaBytes: bytes }, `quota of ${address} set to ${bytes === 0 ? 'unlimited' : `${bytes} bytes`}`);
+        emit(
+          ctx,
+          { address, quotaBytes: bytes },
+          `quota of ${address} set to ${bytes === 0 ? 'unlimited' : `${bytes} bytes`}`,
+        );
       });
     case 'delete':
       return withRuntime(ctx, async (rt) => {
         const address = arg(rest, 0, 'address');
         if (ctx.flags['yes'] !== true) {
-          throw new SealpostError('input.invalid', `deleting ${address} removes all its mail for good; add --yes to confirm`);
+          throw new SealpostError(
+            'input.invalid',
+            `deleting ${address} removes all its mail for good; add --yes to confirm`,
+          );
         }
         const messages = await deleteAccount(rt, actor, address);
         emit(ctx, { deleted: address, messages }, `user ${address} deleted with ${messages} messages`);
