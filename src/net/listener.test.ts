@@ -139,4 +139,28 @@ describe('openListener', () => {
     if (!idle.destroyed) await once(idle, 'close');
     assert.equal(l.connections(), 0);
   });
+
+  test("connections are counted even when protocol code strips the socket's listeners", async () => {
+    // smtp-server removes listeners from the raw socket on STARTTLS; close() must not hang on it.
+    const server = net.createServer((s) => {
+      s.removeAllListeners('close');
+      s.on('data', () => s.destroy());
+    });
+    const l = await openListener({
+      name: 'smtp',
+      server,
+      host: '127.0.0.1',
+      port: 0,
+      checks: [],
+      closeGraceMs: 60_000,
+    });
+    const client = await connect(l.port);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(l.connections(), 1);
+    client.write('QUIT\r\n');
+    await once(client, 'close');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(l.connections(), 0);
+    await l.close(); // resolves at once: nothing is left to wait for
+  });
 });

@@ -5,7 +5,6 @@
 // sees the port). close() stops accepting at once and destroys connections still
 // open after a grace period, so shutdown cannot hang on an idle IMAP client.
 
-import { once } from 'node:events';
 import type net from 'node:net';
 import type { Logger } from 'pino';
 import { type ErrorCode, isSealpostError, SealpostError } from '../core/errors.ts';
@@ -111,10 +110,20 @@ export async function openListener(opts: ListenerOptions): Promise<OpenListener>
   log?.debug({ checks: opts.checks.map((c) => c.name) }, 'readiness checks passed');
 
   // 'connection' carries the raw socket for net.Server and tls.Server alike.
+  // Protocol code may strip listeners from a raw socket (smtp-server does on STARTTLS),
+  // so 'close' alone cannot be trusted to untrack it: destroyed sockets are also swept
+  // whenever the set doubles since the last sweep (amortised O(1) per connection).
   const sockets = new Set<net.Socket>();
+  let sweepAt = 64;
+  const sweep = (): number => {
+    for (const s of sockets) if (s.destroyed) sockets.delete(s);
+    sweepAt = Math.max(64, sockets.size * 2);
+    return sockets.size;
+  };
   const track = (socket: net.Socket): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    if (sockets.size >= sweepAt) sweep();
   };
   server.on('connection', track);
   let port: number;
@@ -134,14 +143,15 @@ export async function openListener(opts: ListenerOptions): Promise<OpenListener>
         for (const s of sockets) s.destroy();
       }, opts.closeGraceMs ?? 10_000);
       grace.unref();
+      // server.close() calls back once its last connection has ended (the server's own
+      // count); our set only serves the grace-period destroy.
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      // The server reports closed as its last connection ends; wait for our own bookkeeping too.
-      await Promise.all([...sockets].map((s) => once(s, 'close'))); // still tracked = 'close' not yet emitted
+      sockets.clear();
       clearTimeout(grace);
       server.off('connection', track);
       log?.info('closed');
     })();
     return closing;
   };
-  return { name, host, port, connections: () => sockets.size, close };
+  return { name, host, port, connections: sweep, close };
 }

@@ -58,7 +58,9 @@ describe('crash during ingest', () => {
     };
     await Promise.all(Array.from({ length: CONNECTIONS }, worker));
     assert.ok(killed, 'the server was killed mid-ingest');
-    await new Promise((r) => child.process.once('exit', r).exitCode !== null && r(null));
+    const p = child.process;
+    if (p.exitCode === null && p.signalCode === null) await new Promise((r) => p.once('exit', r));
+    assert.equal(p.signalCode, 'SIGKILL');
 
     child = await startChild(inst, child.mxPort); // restart: recovery must succeed
     const stored = (await readMailbox(inst, 'alice@sealpost.test')).map((m) => m.summary.messageId);
