@@ -69,7 +69,7 @@ describe('MX TLS and readiness', () => {
   it('STARTTLS negotiates TLS 1.3 with the hybrid post-quantum group', async () => {
     const s = await handshake(srv.mxPort);
     assert.equal(s.getProtocol(), 'TLSv1.3');
-    assert.equal(s.getEphemeralKeyInfo()?.name, 'X25519MLKEM768');
+    assert.equal((s.getEphemeralKeyInfo() as { name?: string } | null)?.name, 'X25519MLKEM768');
     s.destroy();
   });
 
