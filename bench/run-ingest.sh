@@ -20,12 +20,24 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+# The load shares the machine with the servers: say so when something else is using it.
+idle_check() {
+  local a b
+  read -r _ u n s i w q sq st _ </proc/stat; a="$((u + n + s + q + sq + st)) $((u + n + s + i + w + q + sq + st))"
+  sleep 2
+  read -r _ u n s i w q sq st _ </proc/stat; b="$((u + n + s + q + sq + st)) $((u + n + s + i + w + q + sq + st))"
+  awk -v v="$a $b" 'BEGIN { split(v, j, " "); busy = (j[3] - j[1]) / (j[4] - j[2]);
+    if (busy > 0.15) printf "run-ingest.sh: WARNING: the machine is %d%% busy before the run; figures will be noisy\n", busy * 100 > "/dev/stderr" }'
+}
+
 LINES=$(mktemp)
 trap 'rm -f "$LINES"' EXIT
 status=0
 for round in $(seq 1 "$ROUNDS"); do
+  idle_check
   echo "run-ingest.sh: round $round of $ROUNDS: postfix" >&2
   bash "$ROOT/bench/peers/postfix.sh" "${COMMON[@]}" | tee -a "$LINES" || status=1
+  idle_check
   echo "run-ingest.sh: round $round of $ROUNDS: sealpost" >&2
   "$NODE" "$ROOT/bench/smtp-ingest.ts" "${COMMON[@]}" | tee -a "$LINES" || status=1
 done

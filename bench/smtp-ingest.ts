@@ -10,12 +10,16 @@
 // pass is accepted, a tampered one is refused by DMARC). Afterwards the store is opened and
 // the messages stored must equal the messages acknowledged ("stored" in the JSON).
 //
+// SEALPOST_* variables in the environment reach the server (e.g. SEALPOST_LOG_LEVEL=warn, or
+// SEALPOST_MX_VERIFY=false to see what verification costs); the JSON then lists them.
+//
 // With --port it loads an existing server (the Postfix peer: bench/peers/postfix.sh); with
 // --maildir a message counts once its file is in DIR/new, and msgs_per_s is up to delivery.
 //
 //   node bench/smtp-ingest.ts [--host 127.0.0.1 --port N [--target NAME] [--maildir DIR]]
 //     [--count 2000] [--concurrency 20] [--size 10240] [--warmup 100]
-//     [--reuse-connections] [--profile DIR] [--keep] [--max-seconds 900] [--max-per-address 50]
+//     [--reuse-connections] [--profile DIR] [--server-node-flags="FLAGS"] [--keep]
+//     [--max-seconds 900] [--max-per-address 50]
 //
 // --max-per-address sets Sealpost's mx.max_connections_per_address (default here 50, as
 // Postfix's smtpd_client_connection_count_limit): with the shipped 20 and 20 clients that
@@ -27,6 +31,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { type DnsTestServer, startDnsServer } from '../test/support/dns-server.ts';
+import { busyShare, machineCpu, processCpuSeconds } from './lib/cpu.ts';
 import {
   buildMessages,
   CLIENT_NAME,
@@ -38,7 +43,7 @@ import {
   senderZone,
 } from './lib/messages.ts';
 import { type RunningSealpost, startSealpost } from './lib/sealpost-server.ts';
-import { runSmtpLoad, type SmtpLoadOptions, type SmtpLoadResult } from './lib/smtp-load.ts';
+import { encodeData, runSmtpLoad, type SmtpLoadOptions, type SmtpLoadResult } from './lib/smtp-load.ts';
 
 const log = (line: string) => process.stderr.write(`smtp-ingest: ${line}\n`);
 
@@ -54,6 +59,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '100' },
     'reuse-connections': { type: 'boolean', default: false },
     profile: { type: 'string' },
+    'server-node-flags': { type: 'string' },
     keep: { type: 'boolean', default: false },
     'max-seconds': { type: 'string', default: '900' },
     'max-per-address': { type: 'string', default: '50' },
@@ -99,6 +105,7 @@ function loadOptions(port: number, messages: readonly Buffer[], n: number): Smtp
     count: n,
     concurrency,
     message: (i) => messages[i]!,
+    encoded: true,
     from: SENDER,
     to: RECIPIENT,
     helo: CLIENT_NAME,
@@ -110,11 +117,11 @@ function loadOptions(port: number, messages: readonly Buffer[], n: number): Smtp
 async function controls(port: number, key: SigningKey): Promise<number> {
   const other = 'bounces@other.bench.test'; // no SPF record: only DKIM can align
   const [signed] = (await buildMessages(key, 1, size, 99_000_000)).messages;
-  const dkimOnly = await runSmtpLoad({ ...loadOptions(port, [signed!], 1), from: other });
+  const dkimOnly = await runSmtpLoad({ ...loadOptions(port, [encodeData(signed!)], 1), from: other });
   if (dkimOnly.sent !== 1)
     throw new Error(`control: a DKIM-aligned message was refused: ${dkimOnly.errors[0]}`);
   const tampered = Buffer.from(signed!.toString('latin1').replace('quarterly', 'Quarterly'), 'latin1');
-  const spoof = await runSmtpLoad({ ...loadOptions(port, [tampered], 1), from: other });
+  const spoof = await runSmtpLoad({ ...loadOptions(port, [encodeData(tampered)], 1), from: other });
   if (spoof.failed !== 1 || !/\b5\d\d\b/.test(spoof.errors[0] ?? '')) {
     throw new Error('control: a message failing DMARC (p=reject) was accepted: verification is not running');
   }
@@ -124,20 +131,52 @@ async function controls(port: number, key: SigningKey): Promise<number> {
 
 interface Outcome {
   readonly result: SmtpLoadResult;
+  /** Share of the machine's CPU (all cores) busy during the load. */
+  readonly cpuBusy: number | null;
+  /** CPU milliseconds per acknowledged message: the server process's and this client's. */
+  readonly serverCpuMs: number | null;
+  readonly clientCpuMs: number;
   /** Seconds from the start of the load until the last message was in the Maildir. */
   readonly deliveredSeconds: number | null;
   readonly delivered: number | null;
 }
 
 /** One load; with --maildir, also waits until what was acknowledged is delivered. */
-async function measure(port: number, messages: readonly Buffer[], n: number): Promise<Outcome> {
+async function measure(
+  port: number,
+  messages: readonly Buffer[],
+  n: number,
+  serverPid: number | null,
+): Promise<Outcome> {
   const maildir = args.maildir;
   const before = maildir === undefined ? 0 : maildirCount(maildir);
+  const cpu0 = {
+    machine: machineCpu(),
+    server: serverPid === null ? null : processCpuSeconds(serverPid),
+    client: process.cpuUsage(),
+  };
   const started = performance.now();
   const result = await runSmtpLoad(loadOptions(port, messages, n));
-  if (maildir === undefined) return { result, deliveredSeconds: null, delivered: null };
-  const reached = await waitForMaildir(maildir, before + result.sent, 300_000);
-  return { result, deliveredSeconds: (performance.now() - started) / 1000, delivered: reached - before };
+  let deliveredSeconds: number | null = null;
+  let delivered: number | null = null;
+  if (maildir !== undefined) {
+    delivered = (await waitForMaildir(maildir, before + result.sent, 300_000)) - before;
+    deliveredSeconds = (performance.now() - started) / 1000;
+  }
+  const server = serverPid === null ? null : processCpuSeconds(serverPid);
+  const client = process.cpuUsage(cpu0.client);
+  const per = Math.max(1, result.sent);
+  return {
+    result,
+    cpuBusy: busyShare(cpu0.machine, machineCpu()),
+    serverCpuMs:
+      server === null || cpu0.server === null
+        ? null
+        : Number((((server - cpu0.server) * 1000) / per).toFixed(2)),
+    clientCpuMs: Number(((client.user + client.system) / 1000 / per).toFixed(2)),
+    deliveredSeconds,
+    delivered,
+  };
 }
 
 function report(outcome: Outcome, stored: Record<string, number> | null, acknowledged: number): void {
@@ -158,6 +197,7 @@ function report(outcome: Outcome, stored: Record<string, number> | null, acknowl
     failed: result.failed,
     seconds: deliveredSeconds === null ? result.seconds : Number(deliveredSeconds.toFixed(3)),
     new_connection_per_message: !args['reuse-connections'],
+    cpu_busy: outcome.cpuBusy,
   };
   if (deliveredSeconds !== null) {
     line['smtp_msgs_per_s'] = result.msgsPerSec;
@@ -165,6 +205,9 @@ function report(outcome: Outcome, stored: Record<string, number> | null, acknowl
   }
   if (stored !== null) {
     line['max_connections_per_address'] = maxPerAddress;
+    // a run with SEALPOST_* settings from the environment is not the default configuration
+    const overrides = Object.entries(process.env).filter(([k]) => k.startsWith('SEALPOST_'));
+    if (overrides.length > 0) line['server_env'] = Object.fromEntries(overrides);
     line['stored'] = Object.values(stored).reduce((a, b) => a + b, 0);
     line['acknowledged'] = acknowledged;
   }
@@ -181,10 +224,14 @@ async function main(): Promise<number> {
   const key = generateSigningKey();
   let server: RunningSealpost | null = null;
   let dns: DnsTestServer | null = null;
-  const shutdown = async () => {
-    await server?.stop();
-    server?.cleanup();
-    await dns?.close();
+  let shutting: Promise<void> | null = null;
+  const shutdown = () => {
+    shutting ??= (async () => {
+      await server?.stop();
+      server?.cleanup();
+      await dns?.close();
+    })();
+    return shutting;
   };
   const guard = setTimeout(() => {
     log(`gave up after ${maxSeconds} s`);
@@ -210,8 +257,12 @@ async function main(): Promise<number> {
           SEALPOST_DNS_SERVERS: `127.0.0.1:${dns.port}`,
           SEALPOST_MX_MAX_CONNECTIONS_PER_ADDRESS: String(maxPerAddress),
         },
-        nodeFlags:
-          args.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`],
+        nodeFlags: [
+          ...(args.profile === undefined
+            ? []
+            : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args.profile)}`]),
+          ...(args['server-node-flags']?.split(/\s+/).filter(Boolean) ?? []),
+        ],
         keep: args.keep,
         log,
       });
@@ -220,16 +271,19 @@ async function main(): Promise<number> {
     }
 
     const t = Date.now();
-    const set = await buildMessages(key, warmup + count, size);
+    const built = await buildMessages(key, warmup + count, size);
+    const set = { ...built, messages: built.messages.map(encodeData) }; // wire form, before timing
     log(`signed ${set.messages.length} messages of ${set.size} bytes in ${Date.now() - t} ms`);
-    let acknowledged = server === null ? 0 : await controls(port, key);
+    const verifying = !/^(0|false|no|off)$/i.test(process.env['SEALPOST_MX_VERIFY'] ?? '');
+    if (server !== null && !verifying) log('SEALPOST_MX_VERIFY is off: no verification, no controls');
+    let acknowledged = server === null || !verifying ? 0 : await controls(port, key);
 
     if (warmup > 0) {
-      const w = await measure(port, set.messages.slice(0, warmup), warmup);
+      const w = await measure(port, set.messages.slice(0, warmup), warmup, server?.pid ?? null);
       acknowledged += w.result.sent;
       log(`warmup: ${w.result.sent} sent, ${w.result.failed} failed, ${w.result.msgsPerSec} msg/s`);
     }
-    const outcome = await measure(port, set.messages.slice(warmup), count);
+    const outcome = await measure(port, set.messages.slice(warmup), count, server?.pid ?? null);
     acknowledged += outcome.result.sent;
     const r = outcome.result;
     log(
@@ -240,6 +294,10 @@ async function main(): Promise<number> {
           : `; ${outcome.delivered} delivered in ${outcome.deliveredSeconds?.toFixed(3)} s`),
     );
     for (const e of r.errors) log(`  failure: ${e}`);
+    log(
+      `CPU: machine ${outcome.cpuBusy === null ? '?' : Math.round(outcome.cpuBusy * 100)}% busy; per message: ` +
+        `server ${outcome.serverCpuMs ?? '?'} ms, load generator ${outcome.clientCpuMs} ms`,
+    );
 
     let stored: Record<string, number> | null = null;
     if (server !== null) {

@@ -30,6 +30,7 @@ export interface SealpostOptions {
 
 export interface RunningSealpost {
   readonly port: number;
+  readonly pid: number;
   readonly dir: string;
   readonly logFile: string;
   /** Messages stored for `user`, per mailbox (reads the store; call after stop()). */
@@ -111,6 +112,7 @@ export async function startSealpost(options: SealpostOptions): Promise<RunningSe
     let stopped = false;
     return {
       port,
+      pid: spawned.pid ?? 0,
       dir,
       logFile,
       async stop() {

@@ -67,7 +67,18 @@ CONF=$BASE/etc
 MAILBASE=$BASE/mail
 MAILDIR=$MAILBASE/bench.test/rcpt
 STARTED=0
+CHILD=
+# Runs a command in the background and waits, so that a signal is handled at once.
+run_child() {
+  local rc=0
+  "$@" &
+  CHILD=$!
+  wait "$CHILD" || rc=$?
+  CHILD=
+  return "$rc"
+}
 cleanup() {
+  if [ -n "$CHILD" ]; then kill "$CHILD" 2>/dev/null || true; wait "$CHILD" 2>/dev/null || true; fi
   if [ "$STARTED" = 1 ]; then
     /usr/sbin/postfix -c "$CONF" stop >&2 2>&1 || true
     pidfile=$BASE/spool/pid/master.pid
@@ -161,52 +172,63 @@ log "postfix listening on 127.0.0.1:$PORT, Maildir $MAILDIR"
 
 # --- measuring -----------------------------------------------------------------------------
 shopt -s nullglob
-delivered() {
+DELIVERED=0
+# Sets DELIVERED to the number of messages in Maildir/new (no subshell: cheap to poll).
+count_delivered() {
   local files=("$MAILDIR"/new/*)
-  echo "${#files[@]}"
+  DELIVERED=${#files[@]}
 }
-# Waits (bounded) until the Maildir holds $1 messages; prints the count reached.
+# Waits (bounded) until the Maildir holds $1 messages; DELIVERED is the count reached.
 wait_delivered() {
-  local want=$1 deadline=$((SECONDS + DELIVERY_TIMEOUT)) n
-  while :; do
-    n=$(delivered)
-    if [ "$n" -ge "$want" ] || [ "$SECONDS" -ge "$deadline" ]; then echo "$n"; return; fi
+  local want=$1 deadline=$((SECONDS + DELIVERY_TIMEOUT))
+  while count_delivered && [ "$DELIVERED" -lt "$want" ] && [ "$SECONDS" -lt "$deadline" ]; do
     sleep 0.01
   done
 }
 now_us() { echo "${EPOCHREALTIME/./}"; }
+# "busy total" jiffies of all CPUs (/proc/stat): user nice system idle iowait irq softirq steal
+cpu_now() {
+  local _c u n s i w q sq st _rest
+  read -r _c u n s i w q sq st _rest </proc/stat
+  echo "$((u + n + s + q + sq + st)) $((u + n + s + i + w + q + sq + st))"
+}
 
 run_smtp_source() {
   local count=$1
-  /usr/sbin/smtp-source -s "$CONCURRENCY" -m "$count" -l "$SIZE" -M load.bench.test \
+  run_child /usr/sbin/smtp-source -s "$CONCURRENCY" -m "$count" -l "$SIZE" -M load.bench.test \
     -f sender@sender.bench.test -t rcpt@bench.test "127.0.0.1:$PORT" >&2
 }
 
 if [[ ",$TOOLS," == *",smtp-source,"* ]]; then
   if [ "$WARMUP" -gt 0 ]; then
-    base=$(delivered)
+    count_delivered
     run_smtp_source "$WARMUP" || log "smtp-source warmup failed"
-    wait_delivered $((base + WARMUP)) >/dev/null
+    wait_delivered $((DELIVERED + WARMUP))
   fi
-  base=$(delivered)
+  count_delivered
+  base=$DELIVERED
+  cpu0=$(cpu_now)
   t0=$(now_us)
   rc=0
   run_smtp_source "$COUNT" || rc=$?
   t1=$(now_us)
-  n=$(wait_delivered $((base + COUNT)))
+  wait_delivered $((base + COUNT))
   t2=$(now_us)
-  got=$((n - base))
+  cpu1=$(cpu_now)
+  got=$((DELIVERED - base))
   [ "$rc" -eq 0 ] || log "smtp-source exited with $rc"
   awk -v got="$got" -v count="$COUNT" -v c="$CONCURRENCY" -v size="$SIZE" \
-    -v ack=$(((t1 - t0))) -v total=$(((t2 - t0))) -v rc="$rc" 'BEGIN {
+    -v ack=$((t1 - t0)) -v total=$((t2 - t0)) -v rc="$rc" -v cpu="$cpu0 $cpu1" 'BEGIN {
+      split(cpu, j, " ")
       printf "{\"bench\":\"smtp-ingest\",\"target\":\"postfix\",\"tool\":\"smtp-source\",\"messages\":%d,", count
       printf "\"concurrency\":%d,\"size\":%d,\"msgs_per_s\":%.1f,\"smtp_msgs_per_s\":%.1f,", c, size, got / (total / 1e6), count / (ack / 1e6)
-      printf "\"seconds\":%.3f,\"p50_ms\":null,\"p99_ms\":null,\"failed\":%d,\"delivered\":%d,\"exit\":%d}\n", total / 1e6, count - got, got, rc
+      printf "\"seconds\":%.3f,\"p50_ms\":null,\"p99_ms\":null,\"failed\":%d,\"delivered\":%d,\"exit\":%d,", total / 1e6, count - got, got, rc
+      printf "\"new_connection_per_message\":true,\"cpu_busy\":%.2f}\n", (j[3] - j[1]) / (j[4] - j[2])
     }'
 fi
 
 if [[ ",$TOOLS," == *",smtp-load,"* ]]; then
-  "$NODE" "$ROOT/bench/smtp-ingest.ts" --host 127.0.0.1 --port "$PORT" --target postfix \
+  run_child "$NODE" "$ROOT/bench/smtp-ingest.ts" --host 127.0.0.1 --port "$PORT" --target postfix \
     --maildir "$MAILDIR" --count "$COUNT" --concurrency "$CONCURRENCY" --size "$SIZE" --warmup "$WARMUP"
 fi
 
