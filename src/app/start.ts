@@ -1,17 +1,21 @@
-// `sealpost start`: run the roles of this node in one process. Each listener opens
-// only after its role's readiness checks pass (DESIGN invariant 10): the store
-// answers, the master key opens an account key, the certificate is valid.
-// SIGTERM/SIGINT stop accepting, let connections finish briefly, then close the store.
+// `sealpost start`: run the roles of this node. Each role's readiness checks must pass
+// before it takes a connection (DESIGN invariant 10): the store answers, the master
+// key opens an account key, the certificate is valid.
+//
+// Two ways to take connections:
+// - 'listen': this process opens the listening sockets itself (one process, or tests);
+// - 'handoff': a supervising process owns the sockets (see cluster.ts) and hands each
+//   accepted connection to this worker through accept().
 
-import { rmSync, writeFileSync } from 'node:fs';
+import type net from 'node:net';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { AccountKeys } from '../mail/account-keys.ts';
 import { createDnsResolver } from '../net/dns.ts';
-import { openListener, type ReadinessCheck } from '../net/listener.ts';
+import { ensureReady, openListener, type ReadinessCheck } from '../net/listener.ts';
 import { createMxServer } from '../smtp/mx-server.ts';
 import { CertificateSource, validateCertificate } from '../tls/index.ts';
-import { dataPaths, loadKeys, openRuntime, type Runtime } from './runtime.ts';
+import { loadKeys, openRuntime, type Runtime } from './runtime.ts';
 
 export const ROLES = ['mx'] as const;
 export type Role = (typeof ROLES)[number];
@@ -22,18 +26,29 @@ export interface Listening {
   readonly port: number;
 }
 
+export interface StartOptions {
+  readonly logger: Logger;
+  readonly roles?: readonly Role[];
+  readonly env?: NodeJS.ProcessEnv;
+  readonly mode?: 'listen' | 'handoff';
+  /** Handoff mode: told when a handed-off connection has ended (peer address, port). */
+  readonly onConnectionClosed?: (role: Role, address: string, port: number) => void;
+}
+
 export interface RunningServer {
   readonly runtime: Runtime;
+  readonly roles: readonly Role[];
+  /** Listen mode: where each role listens. Empty in handoff mode. */
   readonly listening: readonly Listening[];
+  /** Handoff mode: serve a connection the supervisor accepted for `role`. */
+  accept(role: Role, socket: net.Socket): void;
   stop(): Promise<void>;
 }
 
-export async function startServer(
-  config: Config,
-  options: { logger: Logger; roles?: readonly Role[]; env?: NodeJS.ProcessEnv },
-): Promise<RunningServer> {
+export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
-  const roles = options.roles ?? ROLES;
+  const mode = options.mode ?? 'listen';
+  const roles = (options.roles ?? ROLES).filter((r) => r !== 'mx' || config.mx.enabled);
   const rt = await openRuntime(config, { logger, ...(options.env ? { env: options.env } : {}) });
   const certificates = await CertificateSource.fromFiles(config.tls.cert_file, config.tls.key_file, logger);
   certificates.on('reload', () => logger.info({ cert: config.tls.cert_file }, 'tls: certificate reloaded'));
@@ -42,10 +57,82 @@ export async function startServer(
   );
   const accountKeys = new AccountKeys(rt.store, rt.keys, () => loadKeys(config, options.env));
   const resolver = createDnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms });
+  const checks = readinessChecks(rt, accountKeys, certificates);
 
-  const checks: ReadinessCheck[] = [
+  const servers = new Map<Role, net.Server>();
+  const closers: (() => Promise<void>)[] = [];
+  const listening: Listening[] = [];
+  try {
+    if (roles.includes('mx')) {
+      const onClosed = options.onConnectionClosed;
+      const mx = createMxServer({
+        rt,
+        accountKeys,
+        resolver,
+        certificates,
+        logger: logger.child({ role: 'mx' }),
+        ...(onClosed ? { onClosed: (address: string, port: number) => onClosed('mx', address, port) } : {}),
+      });
+      servers.set('mx', mx.server);
+      if (mode === 'listen') {
+        const l = await openListener({
+          name: 'mx',
+          server: mx.server,
+          host: config.mx.host,
+          port: config.mx.port,
+          checks,
+          logger,
+        });
+        closers.push(() => l.close());
+        listening.push({ role: 'mx', host: l.host, port: l.port });
+      }
+    }
+    if (mode === 'handoff') await ensureReady({ name: roles.join(','), checks });
+  } catch (e) {
+    await Promise.allSettled(closers.map((c) => c()));
+    certificates.close();
+    await rt.close();
+    throw e;
+  }
+
+  let stopped = false;
+  return {
+    runtime: rt,
+    roles,
+    listening,
+    accept(role, socket) {
+      const server = servers.get(role);
+      if (server === undefined || stopped) {
+        socket.destroy();
+        return;
+      }
+      // The protocol server treats it exactly like a connection it accepted itself.
+      // (No bookkeeping on the socket here: smtp-server strips its listeners on
+      // STARTTLS. Connections end through the protocol's own close path, and a
+      // worker process exits after stop().)
+      server.emit('connection', socket);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await Promise.allSettled(closers.map((c) => c()));
+      certificates.close();
+      await rt.close();
+    },
+  };
+}
+
+function readinessChecks(rt: Runtime, keys: AccountKeys, certificates: CertificateSource): ReadinessCheck[] {
+  return [
     { name: 'store reachable', check: () => rt.store.ping() },
-    { name: 'master key opens account keys', check: () => checkKeys(rt, accountKeys) },
+    {
+      name: 'master key opens account keys',
+      check: async () => {
+        // One account key is enough to prove the master key fits the data.
+        const [first] = await rt.store.listAllAccountKeys();
+        if (first !== undefined) await keys.current(first.accountId);
+      },
+    },
     {
       name: 'certificate valid',
       check: async () => {
@@ -54,55 +141,4 @@ export async function startServer(
       },
     },
   ];
-
-  const closers: (() => Promise<void>)[] = [];
-  const listening: Listening[] = [];
-  try {
-    if (roles.includes('mx') && config.mx.enabled) {
-      const mx = createMxServer({
-        rt,
-        accountKeys,
-        resolver,
-        certificates,
-        logger: logger.child({ role: 'mx' }),
-      });
-      const l = await openListener({
-        name: 'mx',
-        server: mx.server,
-        host: config.mx.host,
-        port: config.mx.port,
-        checks,
-        logger,
-      });
-      closers.push(() => l.close());
-      listening.push({ role: 'mx', host: l.host, port: l.port });
-    }
-  } catch (e) {
-    await Promise.allSettled(closers.map((c) => c()));
-    certificates.close();
-    await rt.close();
-    throw e;
-  }
-
-  const pidFile = dataPaths(config).pidFile;
-  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
-  let stopped = false;
-  return {
-    runtime: rt,
-    listening,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await Promise.allSettled(closers.map((c) => c()));
-      certificates.close();
-      await rt.close();
-      rmSync(pidFile, { force: true });
-    },
-  };
-}
-
-/** Unwrap one account key, if any account exists: proves the master key fits the data. */
-async function checkKeys(rt: Runtime, keys: AccountKeys): Promise<void> {
-  const [first] = await rt.store.listAllAccountKeys();
-  if (first !== undefined) await keys.current(first.accountId);
 }

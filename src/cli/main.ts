@@ -53,6 +53,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         debug: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         dev: { type: 'boolean' },
+        worker: { type: 'boolean' },
         roles: { type: 'string' },
         hostname: { type: 'string' },
         'data-dir': { type: 'string' },

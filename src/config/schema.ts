@@ -55,6 +55,7 @@ export const configSchema = z
   .object({
     hostname: hostName.default('localhost'),
     data_dir: z.string().min(1).default('./data'),
+    workers: z.number().int().min(0).max(256).default(0),
     keys: z
       .object({
         master_key_file: z.string().min(1).default('master.key'),
@@ -120,6 +121,7 @@ export type Config = z.output<typeof configSchema> & {
 export const FIXES: Record<string, string> = {
   hostname: 'set hostname to the fully qualified name the server is reached at, e.g. "mail.example.com"',
   data_dir: 'set data_dir to a directory Sealpost may write to, e.g. "/var/lib/sealpost"',
+  workers: 'use 0 for one worker process per CPU core, or a number from 1 to 256',
   'mx.host': 'set mx.host to an IP address to listen on, e.g. "0.0.0.0" or "::"',
   'mx.port': 'set mx.port to a TCP port from 0 to 65535 (25 for a public MX)',
   'mx.max_message_size': 'use a whole number of bytes or a size such as "25MiB"',

@@ -24,6 +24,12 @@ hostname = ${q(v.hostname)}
 # Relative to this file's directory.
 data_dir = ${q(v.dataDir)}
 
+# Worker processes that serve connections: 0 starts one per CPU core, 1 serves
+# everything from a single process. With several, one supervising process owns
+# the listening sockets, applies the per-address connection limits and hands each
+# connection to the least busy worker.
+workers = 0
+
 [keys]
 # The master key file (mode 0600; Sealpost refuses one that others can read).
 # It wraps every account's keys: without it the data directory is ciphertext.

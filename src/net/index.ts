@@ -2,4 +2,10 @@
 // per-address / total connection limits (invariant 11).
 
 export { addressKey, ConnectionLimiter, type ConnectionLimits } from './connection-limits.ts';
-export { type ListenerOptions, type OpenListener, openListener, type ReadinessCheck } from './listener.ts';
+export {
+  ensureReady,
+  type ListenerOptions,
+  type OpenListener,
+  openListener,
+  type ReadinessCheck,
+} from './listener.ts';

@@ -60,7 +60,9 @@ async function runCheck(c: ReadinessCheck, timeoutMs: number): Promise<Failure |
 }
 
 /** Run every check (concurrently) and throw one error naming the listener and each failed check. */
-async function ensureReady(opts: ListenerOptions): Promise<void> {
+export async function ensureReady(
+  opts: Pick<ListenerOptions, 'name' | 'checks' | 'checkTimeoutMs'>,
+): Promise<void> {
   const timeoutMs = opts.checkTimeoutMs ?? 30_000;
   const results = await Promise.all(opts.checks.map((c) => runCheck(c, timeoutMs)));
   const failures = results.filter((f): f is Failure => f !== undefined);

@@ -34,6 +34,8 @@ export interface MxDeps {
   readonly resolver: DnsResolver;
   readonly certificates: CertificateSource;
   readonly logger: Logger;
+  /** Told when a connection ends, with the peer's address and port (worker processes). */
+  readonly onClosed?: (address: string, port: number) => void;
 }
 
 /** What RCPT learned about each accepted recipient of the current transaction. */
@@ -90,6 +92,7 @@ export function createMxServer(deps: MxDeps): SMTPServer {
     onClose(session) {
       if (counted.delete(session.id)) limiter.release(session.remoteAddress);
       recipients.delete(session.id);
+      deps.onClosed?.(session.remoteAddress, session.remotePort);
     },
 
     onMailFrom(address: SMTPServerAddress, session, cb) {

@@ -1,13 +1,18 @@
 // `sealpost start [--dev] [--roles mx]`
 // --dev (what `npm start` runs): on first use, initialise ./data on loopback high
 // ports with a test domain and user, print the credentials once; later runs reuse it.
+// With `workers` other than 1 this process supervises worker processes (one per core
+// by default), which are this same command run with the internal --worker flag.
 
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { addAccount, addDomain } from '../../admin/accounts.ts';
+import { startCluster } from '../../app/cluster.ts';
 import { initInstallation } from '../../app/init.ts';
-import { openRuntime } from '../../app/runtime.ts';
+import { dataPaths, openRuntime } from '../../app/runtime.ts';
 import { ROLES, type Role, startServer } from '../../app/start.ts';
+import { runWorker } from '../../app/worker.ts';
 import { SealpostError } from '../../core/errors.ts';
 import { createLogger } from '../../log/logger.ts';
 import { type CommandContext, cliActor, flagString, loadCliConfig } from '../context.ts';
@@ -28,9 +33,33 @@ export async function startCommand(ctx: CommandContext): Promise<void> {
   const config = loadCliConfig(ctx);
   const logger = createLogger(config.log.level);
   const roles = parseRoles(flagString(ctx, 'roles'));
-  const server = await startServer(config, { logger, roles, env: ctx.io.env });
+  if (ctx.flags['worker'] === true) return runWorker(config, { logger, roles, env: ctx.io.env });
 
-  const lines = [`Sealpost is running (${config.hostname}), data in ${config.data_dir}`];
+  const workers = config.workers === 0 ? availableParallelism() : config.workers;
+  const server =
+    workers <= 1
+      ? await startServer(config, { logger, roles, env: ctx.io.env })
+      : await startCluster({
+          config,
+          logger,
+          roles,
+          workers,
+          env: ctx.io.env,
+          workerArgs: [
+            process.argv[1]!,
+            'start',
+            '--worker',
+            '--config',
+            ctx.configFile,
+            '--roles',
+            roles.join(','),
+          ],
+        });
+  const pidFile = dataPaths(config).pidFile;
+  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+
+  const processes = workers <= 1 ? 'one process' : `${workers} worker processes`;
+  const lines = [`Sealpost is running (${config.hostname}), data in ${config.data_dir}, ${processes}`];
   for (const l of server.listening)
     lines.push(`  ${l.role.padEnd(6)} smtp://${l.host}:${l.port}  (STARTTLS offered)`);
   if (firstRun !== null) {
@@ -53,7 +82,10 @@ export async function startCommand(ctx: CommandContext): Promise<void> {
   await new Promise<void>((resolve) => {
     const stop = () => {
       logger.info('shutting down');
-      server.stop().then(resolve, resolve);
+      server
+        .stop()
+        .finally(() => rmSync(pidFile, { force: true }))
+        .then(resolve, resolve);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
