@@ -132,8 +132,7 @@ export async function setQuota(
 
 export async function deleteAccount(rt: Runtime, actor: string, address: string): Promise<number> {
   const account = await requireAccount(rt, address);
-  const refs = await rt.store.deleteAccount(account.id);
-  for (const ref of refs) await rt.blobs.delete(ref);
+  const refs = await rt.store.deleteAccount(account.id); // the store deletes their blobs too
   await rt.audit.append({
     actor,
     action: 'user.delete',

@@ -1,6 +1,7 @@
 // The runtime: everything a role or a CLI command needs, opened once from a Config —
-// the master key ring, the store, the blob store and the audit log. Opening checks
-// the key file's permissions and applies migrations; closing flushes the store.
+// the master key ring, the store (which keeps the sealed message bodies too) and the
+// audit log. Opening checks the key file's permissions and applies migrations;
+// closing flushes the store.
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -8,16 +9,14 @@ import { AuditLog } from '../audit/log.ts';
 import type { Config } from '../config/index.ts';
 import { auditKey, loadMasterKeyFile, type MasterKeyRing, masterKeyRingFromEnv } from '../crypto/index.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
-import { FileBlobStore } from '../store/blobs/file-blob-store.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
-import type { BlobStore, Store } from '../store/types.ts';
+import type { Store } from '../store/types.ts';
 
 export interface Runtime {
   readonly config: Config;
   readonly logger: Logger;
   readonly keys: MasterKeyRing;
   readonly store: Store;
-  readonly blobs: BlobStore;
   readonly audit: AuditLog;
   close(): Promise<void>;
 }
@@ -46,16 +45,14 @@ export async function openRuntime(
   const keys = await loadKeys(config, options.env);
   const paths = dataPaths(config);
   mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
-  const store = await openSqliteStore({ path: paths.database });
+  const store = await openSqliteStore({ path: paths.database, blobDir: paths.blobs });
   await store.migrate();
-  const blobs = new FileBlobStore(paths.blobs);
   const audit = new AuditLog(store, auditKey(keys), { headFile: paths.auditHead });
   return {
     config,
     logger,
     keys,
     store,
-    blobs,
     audit,
     close: () => store.close(),
   };

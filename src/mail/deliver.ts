@@ -2,15 +2,15 @@
 // right mailbox in one durable store transaction. Every copy gets its own data key
 // (wrapped by that account's key), so accounts never share ciphertext or keys.
 //
-// Invariant: the returned promise resolves only when every copy is durable (blobs
-// fsync'd, rows committed); callers send 250/OK only after it resolves. If anything
-// fails, nothing is appended and blobs already written are removed (best effort:
-// an orphan blob is harmless ciphertext, found by fsck).
+// Invariant: the returned promise resolves only when every copy is durable (sealed
+// bodies and rows committed: the store keeps each body with its rows, see
+// Store.appendMessages); callers send 250/OK only after it resolves. If anything
+// fails, nothing is appended.
 
 import { newId } from '../core/ids.ts';
 import { keyedHash, newDataKey, sealBlob, sealJson, wrapDataKey } from '../crypto/index.ts';
 import type { MessageSummary } from '../mime/summary.ts';
-import type { Account, Appended, BlobStore, Mailbox, NewMessage, Store } from '../store/types.ts';
+import type { Account, Appended, Mailbox, NewMessage, Store } from '../store/types.ts';
 import type { AccountKeys } from './account-keys.ts';
 
 export interface DeliveryTarget {
@@ -28,7 +28,6 @@ export interface DeliveryInput {
 
 export interface DeliveryDeps {
   readonly store: Store;
-  readonly blobs: BlobStore;
   readonly accountKeys: AccountKeys;
 }
 
@@ -38,20 +37,14 @@ export const BLOB_PURPOSE = 'message';
 
 export async function deliver(deps: DeliveryDeps, input: DeliveryInput): Promise<Appended[]> {
   const prepared = await Promise.all(input.targets.map((t) => prepare(deps, input, t)));
-  try {
-    await Promise.all(prepared.map((p) => deps.blobs.put(p.message.blobRef, p.sealedBlob)));
-    return await deps.store.appendMessages(prepared.map((p) => p.message));
-  } catch (e) {
-    await Promise.allSettled(prepared.map((p) => deps.blobs.delete(p.message.blobRef)));
-    throw e;
-  }
+  return deps.store.appendMessages(prepared);
 }
 
 async function prepare(
   deps: DeliveryDeps,
   input: DeliveryInput,
   target: DeliveryTarget,
-): Promise<{ message: NewMessage; sealedBlob: Buffer }> {
+): Promise<NewMessage> {
   const accountId = target.account.id;
   const key = await deps.accountKeys.current(accountId);
   const id = newId('msg');
@@ -59,7 +52,7 @@ async function prepare(
   const aad = (purpose: string) => ({ purpose, accountId, objectId: id });
   const threadKeys = threadKeysOf(input.summary).map((k) => keyedHash(key.threadKey, k));
   const existingThread = threadKeys.length > 0 ? await deps.store.findThread(accountId, threadKeys) : null;
-  const message: NewMessage = {
+  return {
     id,
     accountId,
     mailboxId: target.mailbox.id,
@@ -72,8 +65,8 @@ async function prepare(
     keyVersion: key.version,
     wrappedKey: wrapDataKey(key, dataKey, id),
     sealedMeta: sealJson(dataKey, input.summary, aad(META_PURPOSE)),
+    sealedBlob: sealBlob(dataKey, input.raw, aad(BLOB_PURPOSE)),
   };
-  return { message, sealedBlob: sealBlob(dataKey, input.raw, aad(BLOB_PURPOSE)) };
 }
 
 /** Message-ID, In-Reply-To and References, normalised: the keys replies thread on. */

@@ -4,12 +4,12 @@
 
 import { type AccountKey, openBlob, openJson, unwrapDataKey } from '../crypto/index.ts';
 import type { MessageSummary } from '../mime/summary.ts';
-import type { BlobStore, StoredMessage } from '../store/types.ts';
+import type { Store, StoredMessage } from '../store/types.ts';
 import type { AccountKeys } from './account-keys.ts';
 import { BLOB_PURPOSE, META_PURPOSE } from './deliver.ts';
 
 export interface ReadDeps {
-  readonly blobs: BlobStore;
+  readonly store: Pick<Store, 'readBlob'>;
   readonly accountKeys: AccountKeys;
 }
 
@@ -29,6 +29,6 @@ export async function readSummary(deps: ReadDeps, m: StoredMessage): Promise<Mes
 
 export async function readRaw(deps: ReadDeps, m: StoredMessage): Promise<Buffer> {
   const dataKey = await dataKeyOf(deps, m);
-  const sealed = await deps.blobs.get(m.blobRef);
+  const sealed = await deps.store.readBlob(m.blobRef);
   return openBlob(dataKey, sealed, { purpose: BLOB_PURPOSE, accountId: m.accountId, objectId: m.id });
 }

@@ -89,7 +89,7 @@ export async function handleData(
   const targets = await targetsOf(deps, rcpts, accepted, junk);
   const summary = await summarise(raw);
   await deliver(
-    { store: deps.rt.store, blobs: deps.rt.blobs, accountKeys: deps.accountKeys },
+    { store: deps.rt.store, accountKeys: deps.accountKeys },
     { raw, summary, targets, internalDate: Date.now() },
   );
   deps.logger.info(

@@ -11,10 +11,12 @@
 //   modseq, shared by its entries there;
 // - deleteAccount drops the address from alias destinations and removes aliases
 //   left with none; one address is an account or an alias, never both;
-// - an alias's domain must be hosted ('store.not-found' otherwise).
+// - an alias's domain must be hosted ('store.not-found' otherwise);
+// - a blob ref names one immutable blob: reusing it (a copy) needs the same bytes.
 
 import { describe } from 'node:test';
 import { accountsContract } from './contract/accounts.ts';
+import { blobsContract } from './contract/blobs.ts';
 import { feedAuditContract } from './contract/feed-audit.ts';
 import type { OpenStore } from './contract/fixtures.ts';
 import { messagesContract } from './contract/messages.ts';
@@ -26,5 +28,6 @@ export function runStoreContract(name: string, open: OpenStore): void {
     describe('directory', () => accountsContract(open));
     describe('messages', () => messagesContract(open));
     describe('feed and audit', () => feedAuditContract(open));
+    describe('blobs', () => blobsContract(open));
   });
 }

@@ -5,6 +5,10 @@
 // Invariants every backend keeps (the contract suite in contract.ts checks them):
 // - A write method's promise resolves only once the write is durable (committed
 //   and fsync'd). Nothing acknowledged to a client is ever lost.
+// - The store owns where sealed message bodies (blobs) live: in its own tables, in
+//   files beside them, or in an object store; callers only name them (blobRef). A
+//   committed message row never references a blob that is not durable, and a blob
+//   no row references any more is deleted by the store itself.
 // - Within a mailbox, UIDs strictly increase and are never reused while the
 //   mailbox's uidValidity stands; uidNext is always greater than every UID used.
 // - Every change to a mailbox's contents or flags raises its highestModseq and is
@@ -87,8 +91,14 @@ export interface NewMessage {
   readonly id: Id;
   readonly accountId: Id;
   readonly mailboxId: Id;
-  /** Key under which the sealed message is kept in the BlobStore. */
+  /**
+   * Name of the sealed message body (1..100 characters of [A-Za-z0-9_-]), chosen by the
+   * caller. A ref names one immutable blob: a message may share an existing ref (a
+   * copy) only with the very same bytes, else the append fails with 'store.conflict'.
+   */
   readonly blobRef: string;
+  /** The sealed message body; the store decides where it is kept (see appendMessages). */
+  readonly sealedBlob: Uint8Array;
   readonly size: number; // bytes of the raw RFC 5322 message
   readonly internalDate: number; // ms since epoch
   readonly flags: readonly string[];
@@ -181,9 +191,12 @@ export interface Store {
   setQuota(accountId: Id, quotaBytes: number): Promise<void>;
   /**
    * Removes the account and all its rows (keys, mailboxes, messages, thread keys,
-   * change-feed rows); returns the blob refs to delete. The address is also dropped
-   * from every alias's destinations, and an alias left with none is removed, so a
-   * later account with the same address inherits no mail. 'store.not-found' if absent.
+   * change-feed rows) and the blobs no other account's message references, and
+   * returns those blobs' refs (for logging: one per message; the store has already
+   * deleted them, blobs kept in files just after the commit). The address is also
+   * dropped from every alias's destinations, and an alias left with none is removed,
+   * so a later account with the same address inherits no mail. 'store.not-found' if
+   * absent.
    */
   deleteAccount(accountId: Id): Promise<string[]>;
 
@@ -213,13 +226,20 @@ export interface Store {
   // Messages
   /**
    * Append messages (possibly for several accounts) in ONE durable transaction,
-   * assigning UIDs and modseqs and updating counts, usage and the change feed.
-   * One call is one step: each mailbox it touches gets one new modseq, shared by its
-   * new entries there. Concurrent calls may share a transaction (group commit) but
-   * succeed or fail independently. Flags are normalised (see flags.ts). Quota is
-   * not enforced here: the caller checks it before accepting the message.
+   * assigning UIDs and modseqs and updating counts, usage and the change feed, and
+   * storing each message's sealedBlob under its blobRef. A blob kept outside the
+   * transaction (a file, an object) is durable before the rows that reference it
+   * commit; one left behind by a crash is unreferenced ciphertext, never a dangling
+   * row. One call is one step: each mailbox it touches gets one new modseq, shared
+   * by its new entries there. Concurrent calls may share a transaction (group
+   * commit) but succeed or fail independently. Flags are normalised (see flags.ts).
+   * Quota is not enforced here: the caller checks it before accepting the message.
    */
   appendMessages(messages: readonly NewMessage[]): Promise<Appended[]>;
+  /** The sealed body stored under `ref`; 'store.not-found' if there is none. */
+  readBlob(ref: string): Promise<Uint8Array>;
+  /** Every blob ref the store holds, referenced or not (for fsck and backups). */
+  listBlobRefs(): AsyncIterable<string>;
   getMessage(mailboxId: Id, uid: number): Promise<StoredMessage | null>;
   /** Entries of a mailbox in UID order, optionally from a UID on. */
   listMessages(mailboxId: Id, fromUid?: number, limit?: number): Promise<StoredMessage[]>;
@@ -230,7 +250,11 @@ export interface Store {
    * call, none if nothing changed). Unknown UIDs are ignored.
    */
   setFlags(mailboxId: Id, uids: readonly number[], flags: readonly string[], mode: FlagMode): Promise<number>;
-  /** Removes entries; returns blob refs no longer referenced by any mailbox. */
+  /**
+   * Removes entries, and the blobs no message references any more (in the same
+   * transaction, or just after it for blobs kept in files); returns those blobs' refs
+   * (for logging: one per message that left the store).
+   */
   expunge(mailboxId: Id, uids: readonly number[]): Promise<string[]>;
 
   // Change feed
@@ -256,10 +280,19 @@ export interface NewMailbox {
   readonly subscribed: boolean;
 }
 
-/** Sealed message bodies, kept outside the row store. */
+/**
+ * Sealed message bodies kept outside the row store: a backend's helper for the blobs
+ * it does not keep in its tables (the SQLite store's large blobs), never used by
+ * callers of Store directly.
+ */
 export interface BlobStore {
-  /** Resolves once the blob is durable (file and directory fsync'd). */
+  /** Resolves once the blob is durable (file and directory fsync'd); replaces any old one. */
   put(ref: string, data: Uint8Array): Promise<void>;
+  /**
+   * Like put, but never replaces: resolves true once stored, false if these very bytes
+   * were already there; 'store.conflict' if other bytes are.
+   */
+  create(ref: string, data: Uint8Array): Promise<boolean>;
   get(ref: string): Promise<Uint8Array>; // 'store.not-found' if absent
   delete(ref: string): Promise<void>; // absent is not an error
   /** Every ref present (for fsck and backups). */

@@ -1,6 +1,7 @@
 // Encryption at rest, checked from the outside: marker text sent in a message's
 // subject, addresses and body appears in no file of the data directory in any common
-// encoding; sealed values swapped between rows or accounts are integrity errors.
+// encoding; sealed values swapped between rows or accounts are integrity errors, for
+// bodies kept inline in the database and for those large enough to be kept in files.
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { readMailbox } from '../support/mailbox.ts';
 import { type InProcess, type Installation, install, openStore, startInProcess } from '../support/server.ts';
 
 const MARKER = 'Zq7MarkerXv9Tq';
+/** Over the store's inline limit (128 KiB of sealed bytes): such a body is kept in a file. */
+const LARGE_BODY = `Large body line with ${MARKER} inside.\n`.repeat(5500); // 203,500 bytes
 
 /** Every byte pattern the marker could take in a file if it were stored unsealed. */
 function encodings(marker: string): Buffer[] {
@@ -73,6 +76,16 @@ describe('encryption at rest', () => {
         });
       }
     }
+    // One large message each, delivered after the small ones (UID 3).
+    for (const to of ['alice@sealpost.test', 'bob@sealpost.test']) {
+      await t.sendMail({
+        envelope: { from: `${MARKER.toLowerCase()}@sender.example`, to },
+        from: `"${MARKER} Sender" <${MARKER.toLowerCase()}@sender.example>`,
+        to,
+        subject: `Large ${MARKER}`,
+        text: LARGE_BODY,
+      });
+    }
   });
 
   after(async () => {
@@ -82,9 +95,13 @@ describe('encryption at rest', () => {
 
   it('the messages were stored and read back intact', async () => {
     const inbox = await readMailbox(inst, 'alice@sealpost.test');
-    assert.equal(inbox.length, 2);
+    assert.equal(inbox.length, 3);
     assert.ok(inbox[0]!.raw.includes(MARKER), 'plaintext comes back through the keys');
     assert.match(inbox[0]!.summary.subject, new RegExp(MARKER));
+    const line = `Large body line with ${MARKER} inside.`;
+    const unfolded = inbox[2]!.raw.replace(/=\r\n/g, ''); // quoted-printable soft line breaks
+    assert.equal(unfolded.split(line).length - 1, 5500, 'the large body comes back whole');
+    assert.ok(inbox[2]!.raw.length > 200_000, `large message is ${inbox[2]!.raw.length} bytes`);
   });
 
   it('no file in the data directory holds the marker in any common encoding', async () => {
@@ -113,43 +130,63 @@ describe('encryption at rest', () => {
     const alice = (await rt.store.getAccountByAddress('alice@sealpost.test'))!;
     const bob = (await rt.store.getAccountByAddress('bob@sealpost.test'))!;
     const inboxOf = async (id: string) => rt.store.listMessages((await rt.store.getMailbox(id, 'INBOX'))!.id);
-    const [a1, a2] = await inboxOf(alice.id);
-    const [b1] = await inboxOf(bob.id);
+    const [a1, a2, a3] = await inboxOf(alice.id);
+    const [b1, b2, b3] = await inboxOf(bob.id);
     await rt.close();
 
     const db = new DatabaseSync(path.join(inst.dir, 'sealpost.db'));
-    const swap = (col: string, x: string, y: string) => {
-      const get = db.prepare(`SELECT ${col} AS v FROM message WHERE id = ?`);
+    const swap = (table: string, key: string, col: string, x: string, y: string) => {
+      const get = db.prepare(`SELECT ${col} AS v FROM ${table} WHERE ${key} = ?`);
       const vx = (get.get(x) as { v: Uint8Array }).v;
       const vy = (get.get(y) as { v: Uint8Array }).v;
-      const set = db.prepare(`UPDATE message SET ${col} = ? WHERE id = ?`);
+      const set = db.prepare(`UPDATE ${table} SET ${col} = ? WHERE ${key} = ?`);
       set.run(vy, x);
       set.run(vx, y);
     };
-    swap('sealed_meta', a1!.id, a2!.id); // between rows of one account
-    swap('wrapped_key', a1!.id, b1!.id); // between accounts
+    const inline = (ref: string) =>
+      db.prepare('SELECT 1 AS x FROM blob WHERE ref = ?').get(ref) !== undefined;
+    // The small bodies are rows of the blob table, the large ones are not (they are files).
+    assert.deepEqual(
+      [a2, b2, a3, b3].map((m) => inline(m!.blobRef)),
+      [true, true, false, false],
+    );
+    // Each message is hit by one swap only, so each failure below is that swap's.
+    swap('message', 'id', 'sealed_meta', a1!.id, a2!.id); // between rows of one account
+    swap('message', 'id', 'wrapped_key', a1!.id, b1!.id); // between accounts
+    swap('blob', 'ref', 'data', a2!.blobRef, b2!.blobRef); // inline bodies, between accounts
     db.close();
-    // Swap two blob files on disk too.
-    const blobPath = (ref: string) =>
-      [...files(path.join(inst.dir, 'blobs'))].find((f) => path.basename(f).startsWith(ref))!;
-    const pa2 = blobPath(a2!.blobRef);
-    const pb1 = blobPath(b1!.blobRef);
-    renameSync(pa2, `${pa2}.x`);
-    renameSync(pb1, pa2);
-    renameSync(`${pa2}.x`, pb1);
+    // Swap the two large bodies' files on disk.
+    const blobFiles = [...files(path.join(inst.dir, 'blobs'))];
+    const blobPath = (ref: string) => {
+      const found = blobFiles.filter((f) => path.basename(f) === ref);
+      assert.equal(found.length, 1, `one file for ${ref}`);
+      return found[0]!;
+    };
+    const pa3 = blobPath(a3!.blobRef);
+    const pb3 = blobPath(b3!.blobRef);
+    renameSync(pa3, `${pa3}.x`);
+    renameSync(pb3, pa3);
+    renameSync(`${pa3}.x`, pb3);
 
     const rt2 = await openStore(inst);
     try {
       const deps = {
-        blobs: rt2.blobs,
+        store: rt2.store,
         accountKeys: new AccountKeys(rt2.store, rt2.keys, async () => rt2.keys),
       };
-      const [m1, m2] = await rt2.store.listMessages((await rt2.store.getMailbox(alice.id, 'INBOX'))!.id);
-      const [n1] = await rt2.store.listMessages((await rt2.store.getMailbox(bob.id, 'INBOX'))!.id);
+      const [m1, m2, m3] = await rt2.store.listMessages((await rt2.store.getMailbox(alice.id, 'INBOX'))!.id);
+      const [n1, n2, n3] = await rt2.store.listMessages((await rt2.store.getMailbox(bob.id, 'INBOX'))!.id);
       await assert.rejects(readSummary(deps, m2!), IntegrityError, 'meta swapped within an account');
-      await assert.rejects(readSummary(deps, m1!), IntegrityError, 'data key from another account');
-      await assert.rejects(readRaw(deps, m2!), IntegrityError, 'blob from another account');
-      await assert.rejects(readRaw(deps, n1!), IntegrityError, 'blob swapped in');
+      await assert.rejects(readRaw(deps, m1!), IntegrityError, 'data key from another account');
+      await assert.rejects(readRaw(deps, n1!), IntegrityError, 'data key swapped in');
+      await assert.rejects(readRaw(deps, m2!), IntegrityError, 'inline blob from another account');
+      await assert.rejects(readRaw(deps, n2!), IntegrityError, 'inline blob swapped in');
+      await assert.rejects(readRaw(deps, m3!), IntegrityError, 'blob file from another account');
+      await assert.rejects(readRaw(deps, n3!), IntegrityError, 'blob file swapped in');
+      // The keys of the rows whose bodies were swapped still work: the failures above are the swaps.
+      assert.match((await readSummary(deps, n2!)).subject, new RegExp(MARKER));
+      assert.match((await readSummary(deps, m3!)).subject, /^Large /);
+      assert.match((await readSummary(deps, n3!)).subject, /^Large /);
     } finally {
       await rt2.close();
     }

@@ -23,7 +23,7 @@ export async function readMailbox(
     if (account === null) throw new Error(`no account ${address}`);
     const mbx = await rt.store.getMailbox(account.id, mailbox);
     if (mbx === null) throw new Error(`no mailbox ${mailbox}`);
-    const deps = { blobs: rt.blobs, accountKeys: new AccountKeys(rt.store, rt.keys, async () => rt.keys) };
+    const deps = { store: rt.store, accountKeys: new AccountKeys(rt.store, rt.keys, async () => rt.keys) };
     const out: ReadMessage[] = [];
     for (const stored of await rt.store.listMessages(mbx.id)) {
       out.push({

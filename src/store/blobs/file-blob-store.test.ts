@@ -1,4 +1,5 @@
-// FileBlobStore: durable round trips, ref validation (no traversal), file modes.
+// FileBlobStore: durable round trips, create without replacing, ref validation (no
+// traversal), file modes.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -35,10 +36,35 @@ describe('FileBlobStore', () => {
     assert.equal((await blobs.get('empty')).length, 0);
   });
 
+  it('create never replaces: the same bytes again is a no-op, other bytes a conflict', async () => {
+    const data = new Uint8Array([1, 2, 3]);
+    assert.equal(await blobs.create('fresh', data), true);
+    assert.equal(await blobs.create('fresh', new Uint8Array(data)), false);
+    for (const other of [new Uint8Array([1, 2, 4]), new Uint8Array([1, 2]), new Uint8Array(0)]) {
+      await assert.rejects(blobs.create('fresh', other), (e: unknown) =>
+        isSealpostError(e, 'store.conflict'),
+      );
+    }
+    assert.deepEqual(new Uint8Array(await blobs.get('fresh')), data);
+    const path = blobs.pathOf('fresh');
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+    // No temp file is left beside the blob, whatever the outcome.
+    assert.deepEqual(await readdir(join(path, '..')), ['fresh']);
+    assert.equal(blobs.hasSync('fresh'), true);
+    blobs.deleteSync('fresh');
+    blobs.deleteSync('fresh');
+    assert.equal(blobs.hasSync('fresh'), false);
+    assert.throws(
+      () => blobs.hasSync('../x'),
+      (e: unknown) => isSealpostError(e, 'input.invalid'),
+    );
+  });
+
   it('refuses refs that could leave the folder or are too long', async () => {
     for (const ref of ['../x', 'a/b', '', 'a'.repeat(101), '.', '..', 'a.b', 'a\\b', 'a\0b', 'é']) {
       for (const op of [
         () => blobs.put(ref, new Uint8Array(1)),
+        () => blobs.create(ref, new Uint8Array(1)),
         () => blobs.get(ref),
         () => blobs.delete(ref),
       ]) {

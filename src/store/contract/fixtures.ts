@@ -137,6 +137,7 @@ export function newMessage(mailbox: Mailbox, over: Partial<NewMessage> = {}): Ne
     keyVersion: 1,
     wrappedKey: bytes(60),
     sealedMeta: bytes(200),
+    sealedBlob: bytes(300),
     ...over,
   };
 }

@@ -209,7 +209,7 @@ export function messagesContract(open: OpenStore): void {
       const { account, inbox } = await seedAccount(s());
       const msgs = [newMessage(inbox, { size: 10 }), newMessage(inbox, { size: 20, flags: ['\\Seen'] })];
       const shared = newMessage(inbox, { size: 30 });
-      const copy = newMessage(inbox, { size: 30, blobRef: shared.blobRef });
+      const copy = newMessage(inbox, { size: 30, blobRef: shared.blobRef, sealedBlob: shared.sealedBlob });
       await s().appendMessages([...msgs, shared, copy]);
       const before = await mailbox(s(), inbox.id);
 

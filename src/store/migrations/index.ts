@@ -14,6 +14,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../core/errors.ts';
 import { initial } from './001-initial.ts';
+import { blobTable } from './002-blob.ts';
 import { type Dialect, sqliteDialect } from './dialect.ts';
 
 export type { Dialect } from './dialect.ts';
@@ -29,7 +30,7 @@ export interface Migration {
   up(db: MigrationDb): void;
 }
 
-export const migrations: readonly Migration[] = [initial];
+export const migrations: readonly Migration[] = [initial, blobTable];
 
 export function checkMigrationList(list: readonly Migration[]): void {
   list.forEach((m, i) => {

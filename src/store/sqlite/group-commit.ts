@@ -9,10 +9,13 @@
 //   the others commit;
 // - if the shared transaction itself fails (BEGIN, COMMIT, an I/O error), every
 //   caller is retried in a transaction of its own, so no caller fails for another;
-// - change listeners hear a batch's changes after its COMMIT, in seq order.
+// - change listeners hear a batch's changes after its COMMIT, in seq order;
+// - inline blobs are written by the steps themselves (blobs.ts); file blobs are
+//   already durable when a caller is enqueued (SqliteStore.appendMessages).
 
 import { isSealpostError } from '../../core/errors.ts';
 import type { Appended, Change, NewMessage } from '../types.ts';
+import type { SqliteBlobs } from './blobs.ts';
 import type { ChangeFeed, Tx } from './changes.ts';
 import type { SqliteDb } from './db.ts';
 import { appendStep } from './messages.ts';
@@ -28,13 +31,15 @@ type Outcome = { ok: true; appended: Appended[]; changes: Change[] } | { ok: fal
 export class GroupCommit {
   private readonly db: SqliteDb;
   private readonly feed: ChangeFeed;
+  private readonly blobs: SqliteBlobs;
   private readonly now: () => number;
   private pending: Pending[] = [];
   private scheduled: NodeJS.Immediate | null = null;
 
-  constructor(db: SqliteDb, feed: ChangeFeed, now: () => number) {
+  constructor(db: SqliteDb, feed: ChangeFeed, blobs: SqliteBlobs, now: () => number) {
     this.db = db;
     this.feed = feed;
+    this.blobs = blobs;
     this.now = now;
   }
 
@@ -62,7 +67,7 @@ export class GroupCommit {
   private runAlone(p: Pending): void {
     try {
       const tx = this.tx();
-      const appended = this.db.transaction(() => appendStep(tx, p.messages));
+      const appended = this.db.transaction(() => appendStep(tx, this.blobs, p.messages));
       this.feed.publish(tx.changes);
       p.resolve(appended);
     } catch (e) {
@@ -89,7 +94,7 @@ export class GroupCommit {
   private step(p: Pending): Outcome {
     const tx = this.tx();
     try {
-      const appended = this.db.savepoint(() => appendStep(tx, p.messages));
+      const appended = this.db.savepoint(() => appendStep(tx, this.blobs, p.messages));
       return { ok: true, appended, changes: tx.changes };
     } catch (e) {
       // The database itself failing is not this caller's fault: abort the batch.

@@ -9,11 +9,15 @@
 //   mailbox, and used_bytes of the account, move with the entries they count;
 // - flags are stored normalised (flags.ts) as a JSON array;
 // - a message row lives while a mailbox entry references it; a blob ref is
-//   reported for deletion only once no message row references it.
+//   reported for deletion only once no message row references it (the store then
+//   deletes the blob: blobs.ts);
+// - a message's blob is recorded (blobs.ts) in the step that inserts its row.
 
 import { SealpostError } from '../../core/errors.ts';
+import { checkRef } from '../blobs/file-blob-store.ts';
 import { applyFlags, isSeen, normalizeFlags, sameFlags } from '../flags.ts';
 import type { Appended, FlagMode, Id, NewMessage, StoredMessage } from '../types.ts';
+import type { SqliteBlobs } from './blobs.ts';
 import { recordChange, type Tx } from './changes.ts';
 import type { SqliteDb } from './db.ts';
 import { requireMailbox } from './mailboxes.ts';
@@ -33,7 +37,8 @@ interface MailboxStep {
   bytes: number;
 }
 
-function checkMessage(m: NewMessage): void {
+/** 'input.invalid' for a message no step could store (checked before any write). */
+export function checkMessage(m: NewMessage): void {
   const ints = [m.size, m.internalDate, m.keyVersion];
   if (!ints.every((n) => Number.isSafeInteger(n) && n >= 0)) {
     throw new SealpostError(
@@ -44,6 +49,10 @@ function checkMessage(m: NewMessage): void {
       },
     );
   }
+  if (!(m.sealedBlob instanceof Uint8Array)) {
+    throw new SealpostError('input.invalid', 'sealedBlob must be bytes', { messageId: m.id });
+  }
+  checkRef(m.blobRef);
 }
 
 function openStep(tx: Tx, steps: Map<Id, MailboxStep>, m: NewMessage): MailboxStep {
@@ -62,7 +71,7 @@ function openStep(tx: Tx, steps: Map<Id, MailboxStep>, m: NewMessage): MailboxSt
 }
 
 /** Append one caller's messages; the caller provides the transaction (or savepoint). */
-export function appendStep(tx: Tx, messages: readonly NewMessage[]): Appended[] {
+export function appendStep(tx: Tx, blobs: SqliteBlobs, messages: readonly NewMessage[]): Appended[] {
   const steps = new Map<Id, MailboxStep>();
   const usage = new Map<Id, number>();
   const appended: Appended[] = [];
@@ -72,6 +81,7 @@ export function appendStep(tx: Tx, messages: readonly NewMessage[]): Appended[] 
     const step = openStep(tx, steps, m);
     const uid = step.uidNext++;
     if (uid > MAX_UID) throw new SealpostError('store.conflict', 'mailbox UID space exhausted');
+    blobs.record(tx, m);
     tx.db.run(
       `INSERT INTO message (id, account_id, blob_ref, size, internal_date, thread_id, key_version, wrapped_key,
          sealed_meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

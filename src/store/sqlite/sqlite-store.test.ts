@@ -177,7 +177,10 @@ describe('SqliteStore', () => {
         .prepare('SELECT version, name FROM schema_migrations')
         .all()
         .map((r) => ({ ...r })),
-      [{ version: 1, name: 'initial schema' }],
+      [
+        { version: 1, name: 'initial schema' },
+        { version: 2, name: 'inline blobs' },
+      ],
     );
     raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('future');
     await assert.rejects(store.migrate(), (e: unknown) => isSealpostError(e, 'store.unavailable'));

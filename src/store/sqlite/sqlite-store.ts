@@ -6,9 +6,15 @@
 // - a write method resolves only after its COMMIT returned (synchronous=FULL: the
 //   WAL is fsync'd), and only then are change listeners told;
 // - appendMessages goes through GroupCommit (one transaction per event-loop turn);
+//   a call with blobs over inlineBlobMaxBytes first writes and fsyncs their files
+//   (blobs.ts), then joins the group commit;
+// - expunge and deleteAccount delete inline blobs in their transaction and file
+//   blobs synchronously right after the COMMIT;
 // - after close() every method rejects with 'store.unavailable'.
 
+import { dirname, join } from 'node:path';
 import { SealpostError } from '../../core/errors.ts';
+import { FileBlobStore } from '../blobs/file-blob-store.ts';
 import { migrateSqlite } from '../migrations/index.ts';
 import type {
   Account,
@@ -30,6 +36,7 @@ import type {
 } from '../types.ts';
 import * as accounts from './accounts.ts';
 import * as audit from './audit.ts';
+import { DEFAULT_INLINE_BLOB_MAX_BYTES, SqliteBlobs } from './blobs.ts';
 import { ChangeFeed, changesSince, type Tx } from './changes.ts';
 import { SqliteDb } from './db.ts';
 import * as directory from './directory.ts';
@@ -39,12 +46,21 @@ import * as messages from './messages.ts';
 
 export interface SqliteStoreOptions {
   readonly path: string;
+  /** Folder of the blobs too large to keep inline (default: `blobs` beside the database). */
+  readonly blobDir?: string;
+  /**
+   * Sealed blobs up to this many bytes are kept in the database, larger ones in files
+   * (default 128 KiB; see blobs.ts for why).
+   */
+  readonly inlineBlobMaxBytes?: number;
   /** How long a writer waits for another process's lock (default 5000 ms). */
   readonly busyTimeoutMs?: number;
   /** Clock for row timestamps (default Date.now). */
   readonly now?: () => number;
   /** Told when a change listener throws (default: a process warning). */
   readonly onListenerError?: (error: unknown) => void;
+  /** Told when a blob file cannot be deleted after its commit (default: a process warning). */
+  readonly onBlobFileError?: (error: unknown) => void;
 }
 
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
@@ -60,17 +76,35 @@ function reportListenerError(error: unknown): void {
   process.emitWarning(`store change listener threw (${name})`, 'SealpostStoreWarning');
 }
 
+function reportBlobFileError(error: unknown): void {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
+  process.emitWarning(`could not delete a blob file, left as an orphan (${code})`, 'SealpostStoreWarning');
+}
+
 export class SqliteStore implements Store {
   private readonly db: SqliteDb;
   private readonly feed: ChangeFeed;
   private readonly appends: GroupCommit;
+  private readonly blobs: SqliteBlobs;
   private readonly now: () => number;
 
   constructor(options: SqliteStoreOptions) {
     this.db = new SqliteDb(options.path, options.busyTimeoutMs ?? 5000);
     this.now = options.now ?? Date.now;
     this.feed = new ChangeFeed(options.onListenerError ?? reportListenerError);
-    this.appends = new GroupCommit(this.db, this.feed, this.now);
+    const blobDir = options.blobDir ?? join(dirname(options.path), 'blobs');
+    this.blobs = new SqliteBlobs(
+      this.db,
+      new FileBlobStore(blobDir),
+      options.inlineBlobMaxBytes ?? DEFAULT_INLINE_BLOB_MAX_BYTES,
+      options.onBlobFileError ?? reportBlobFileError,
+    );
+    this.appends = new GroupCommit(this.db, this.feed, this.blobs, this.now);
+  }
+
+  /** Folder of the blobs kept as files (diagnostics, backups, tests). */
+  get blobDir(): string {
+    return this.blobs.files.root;
   }
 
   /** Read a connection PRAGMA (diagnostics: `sealpost doctor`, tests). */
@@ -86,6 +120,18 @@ export class SqliteStore implements Store {
     const result = this.db.transaction(() => fn(tx));
     this.feed.publish(tx.changes);
     return result;
+  }
+
+  /** A write that unreferences blobs: inline ones go in its transaction, files right after it. */
+  private writeDroppingBlobs(fn: (tx: Tx) => string[]): string[] {
+    let files: string[] = [];
+    const refs = this.write((tx) => {
+      const unreferenced = fn(tx);
+      files = this.blobs.dropInline(tx, unreferenced);
+      return unreferenced;
+    });
+    this.blobs.dropFiles(files);
+    return refs;
   }
 
   private open(): SqliteDb {
@@ -147,7 +193,7 @@ export class SqliteStore implements Store {
     this.write((tx) => accounts.setQuota(tx, accountId, quotaBytes));
   }
   async deleteAccount(accountId: Id): Promise<string[]> {
-    return this.write((tx) => accounts.deleteAccount(tx, accountId));
+    return this.writeDroppingBlobs((tx) => accounts.deleteAccount(tx, accountId));
   }
 
   async getAccountKeys(accountId: Id): Promise<AccountKeyRecord[]> {
@@ -192,7 +238,24 @@ export class SqliteStore implements Store {
   async appendMessages(list: readonly NewMessage[]): Promise<Appended[]> {
     this.open();
     if (list.length === 0) return [];
-    return this.appends.enqueue(list);
+    for (const m of list) messages.checkMessage(m);
+    // Only calls with large blobs wait for files here; the others join the batch now.
+    if (list.every((m) => this.blobs.isInline(m))) return this.appends.enqueue(list);
+    const created = await this.blobs.writeFiles(list);
+    try {
+      return await this.appends.enqueue(list);
+    } catch (e) {
+      this.blobs.discardFiles(created);
+      throw e;
+    }
+  }
+  async readBlob(ref: string): Promise<Uint8Array> {
+    this.open();
+    return this.blobs.read(ref);
+  }
+  async *listBlobRefs(): AsyncIterable<string> {
+    this.open();
+    yield* this.blobs.list();
   }
   async getMessage(mailboxId: Id, uid: number): Promise<StoredMessage | null> {
     return messages.getMessage(this.db, mailboxId, uid);
@@ -212,7 +275,7 @@ export class SqliteStore implements Store {
     return this.write((tx) => messages.setFlags(tx, mailboxId, uids, flags, mode));
   }
   async expunge(mailboxId: Id, uids: readonly number[]): Promise<string[]> {
-    return this.write((tx) => messages.expunge(tx, mailboxId, uids));
+    return this.writeDroppingBlobs((tx) => messages.expunge(tx, mailboxId, uids));
   }
 
   async changesSince(accountId: Id, afterSeq: number, limit?: number): Promise<Change[]> {
