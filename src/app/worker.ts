@@ -17,7 +17,30 @@ export async function runWorker(
   config: Config,
   options: { logger: Logger; roles: readonly Role[]; env?: NodeJS.ProcessEnv },
 ): Promise<void> {
-  let server: Awaited<ReturnType<typeof startServer>>;
+  let server: Awaited<ReturnType<typeof startServer>> | null = null;
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    // Asked to stop while still starting: nothing was accepted yet, so just go.
+    if (server !== null) await server.stop();
+    process.exit(0);
+  };
+  // Listen before starting: a stop can arrive while the roles are still starting.
+  process.on('message', (message: ToWorker, socket?: net.Socket) => {
+    if (message.type === 'stop') void stop();
+    else if (message.type === 'connection' && socket) {
+      if (server === null || stopping) socket.destroy();
+      else {
+        server.accept(message.role, socket);
+        socket.resume();
+      }
+    }
+  });
+  process.on('disconnect', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  process.on('SIGINT', () => {}); // the supervisor decides; Ctrl-C reaches the whole group
+
   try {
     server = await startServer(config, {
       ...options,
@@ -30,23 +53,9 @@ export async function runWorker(
     process.disconnect?.();
     return;
   }
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+  if (stopping) {
     await server.stop();
-    process.exit(0);
-  };
-  process.on('message', (message: ToWorker, socket?: net.Socket) => {
-    if (message.type === 'connection' && socket) {
-      server.accept(message.role, socket);
-      socket.resume();
-    } else if (message.type === 'stop') {
-      void stop();
-    }
-  });
-  process.on('disconnect', () => void stop());
-  process.on('SIGTERM', () => void stop());
-  process.on('SIGINT', () => {}); // the supervisor decides; Ctrl-C reaches the whole group
+    return;
+  }
   send({ type: 'ready' });
 }

@@ -55,7 +55,7 @@ export const configSchema = z
   .object({
     hostname: hostName.default('localhost'),
     data_dir: z.string().min(1).default('./data'),
-    workers: z.number().int().min(0).max(256).default(0),
+    workers: z.number().int().min(0).max(256).default(1),
     keys: z
       .object({
         master_key_file: z.string().min(1).default('master.key'),

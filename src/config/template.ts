@@ -24,11 +24,14 @@ hostname = ${q(v.hostname)}
 # Relative to this file's directory.
 data_dir = ${q(v.dataDir)}
 
-# Worker processes that serve connections: 0 starts one per CPU core, 1 serves
-# everything from a single process. With several, one supervising process owns
-# the listening sockets, applies the per-address connection limits and hands each
-# connection to the least busy worker.
-workers = 0
+# Worker processes that serve connections: 1 serves everything from one process;
+# 0 starts one per CPU core. With several, a supervising process owns the listening
+# sockets, applies the per-address connection limits for the whole node and hands
+# each connection to the least busy worker. With the embedded SQLite store keep 1:
+# a write by one process makes the others reload their page caches, which costs
+# more than a second core gains (bench/smtp-ingest.ts on 2 cores: 252 msg/s with
+# 1 worker, 212 with 2).
+workers = 1
 
 [keys]
 # The master key file (mode 0600; Sealpost refuses one that others can read).
