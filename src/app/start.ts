@@ -11,8 +11,8 @@ import type net from 'node:net';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { AccountKeys } from '../mail/account-keys.ts';
-import { createDnsResolver } from '../net/dns.ts';
 import { ensureReady, openListener, type ReadinessCheck } from '../net/listener.ts';
+import { createAnalyser } from '../smtp/analysis.ts';
 import { createMxServer } from '../smtp/mx-server.ts';
 import { CertificateSource, validateCertificate } from '../tls/index.ts';
 import { loadKeys, openRuntime, type Runtime } from './runtime.ts';
@@ -56,7 +56,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
     logger.error({ err: { message: err.message } }, 'tls: new certificate refused, keeping the old one'),
   );
   const accountKeys = new AccountKeys(rt.store, rt.keys, () => loadKeys(config, options.env));
-  const resolver = createDnsResolver({ servers: config.dns.servers, timeoutMs: config.dns.timeout_ms });
+  const threads = config.mx.analysis_threads;
+  const analyser = createAnalyser({
+    ...(threads === 'auto' ? {} : { threads }),
+    dns: { servers: config.dns.servers, timeoutMs: config.dns.timeout_ms },
+  });
   const checks = readinessChecks(rt, accountKeys, certificates);
 
   const servers = new Map<Role, net.Server>();
@@ -68,7 +72,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       const mx = createMxServer({
         rt,
         accountKeys,
-        resolver,
+        analyser,
         certificates,
         logger: logger.child({ role: 'mx' }),
         ...(onClosed ? { onClosed: (address: string, port: number) => onClosed('mx', address, port) } : {}),
@@ -90,6 +94,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     if (mode === 'handoff') await ensureReady({ name: roles.join(','), checks });
   } catch (e) {
     await Promise.allSettled(closers.map((c) => c()));
+    await analyser.close();
     certificates.close();
     await rt.close();
     throw e;
@@ -116,6 +121,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
       if (stopped) return;
       stopped = true;
       await Promise.allSettled(closers.map((c) => c()));
+      await analyser.close();
       certificates.close();
       await rt.close();
     },

@@ -84,6 +84,7 @@ export const configSchema = z
         socket_timeout_seconds: count(300),
         greet_pause_ms: z.number().int().min(0).max(30000).default(0),
         verify: z.boolean().default(true),
+        analysis_threads: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default('auto'),
         dmarc_reject: z.enum(['reject', 'quarantine', 'accept']).default('reject'),
         quota_exceeded: z.enum(['temporary', 'permanent']).default('temporary'),
       })
@@ -127,6 +128,7 @@ export const FIXES: Record<string, string> = {
   'mx.max_message_size': 'use a whole number of bytes or a size such as "25MiB"',
   'mx.max_line_length': 'use at least 1000 (RFC 5321 §4.5.3.1.6 requires 1000 octets per line)',
   'mx.dmarc_reject': 'use "reject", "quarantine" or "accept"',
+  'mx.analysis_threads': 'use "auto" (one per spare core), 0 (on the main thread) or a number of threads',
   'mx.quota_exceeded': 'use "temporary" (452 4.2.2) or "permanent" (552 5.2.2)',
   'accounts.default_quota': 'use 0 for no quota, or a size such as "10GiB"',
   'dns.servers': 'list resolver addresses such as ["127.0.0.1", "[::1]:53", "10.0.0.2:5353"]',

@@ -69,6 +69,9 @@ socket_timeout_seconds = 300
 greet_pause_ms = 0
 # Verify SPF, DKIM, DMARC and ARC and add an Authentication-Results header.
 verify = true
+# Threads that verify and parse messages beside the main thread: "auto" uses one
+# per spare CPU core, 0 does the work on the main thread.
+analysis_threads = "auto"
 # What to do with mail failing DMARC from a domain with p=reject:
 # "reject" (550 at the end of DATA), "quarantine" (file to Junk) or "accept".
 dmarc_reject = "reject"

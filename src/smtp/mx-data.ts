@@ -11,7 +11,6 @@ import type { SMTPServerSession } from 'smtp-server';
 import { newId } from '../core/ids.ts';
 import { type DeliveryTarget, deliver } from '../mail/deliver.ts';
 import { countMailboxes, fieldValues, scanHeaderBlock } from '../mime/header-block.ts';
-import { summarise } from '../mime/summary.ts';
 import type { Account } from '../store/types.ts';
 import { stripForgedAuthResults } from './auth-results.ts';
 import { collectData, type DataProblem } from './data-collector.ts';
@@ -19,7 +18,6 @@ import { utf8Of } from './envelope.ts';
 import type { MxDeps } from './mx-server.ts';
 import { REPLIES, type SmtpReply } from './replies.ts';
 import { traceHeaders } from './trace-headers.ts';
-import { verifyMessage } from './verify.ts';
 
 /** RFC 5321 §6.3 suggests a loop limit of 100 hops at most; Postfix uses 50. */
 export const MAX_RECEIVED = 50;
@@ -48,27 +46,24 @@ export async function handleData(
   const message = stripForgedAuthResults(data, deps.rt.config.hostname);
   const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
   const helo = session.hostNameAppearsAs || '';
-  let authHeader = '';
+  const { verdict, summary } = await deps.analyser.analyse({
+    message,
+    ip: session.remoteAddress,
+    helo,
+    mailFrom,
+    hostname: deps.rt.config.hostname,
+    verify: cfg.verify,
+  });
   let junk = false;
-  if (cfg.verify) {
-    const verdict = await verifyMessage({
-      message,
-      ip: session.remoteAddress,
-      helo,
-      mailFrom,
-      hostname: deps.rt.config.hostname,
-      resolver: deps.resolver,
-    });
-    authHeader = (verdict.receivedSpfHeader ?? '') + verdict.header;
-    if (verdict.dmarc.result === 'fail') {
-      if (verdict.dmarc.policy === 'reject') {
-        if (cfg.dmarc_reject === 'reject') throw REPLIES.dmarcReject(verdict.dmarc.domain ?? 'the sender');
-        junk = cfg.dmarc_reject === 'quarantine';
-      } else if (verdict.dmarc.policy === 'quarantine') {
-        junk = true;
-      }
+  if (verdict !== null && verdict.dmarc.result === 'fail') {
+    if (verdict.dmarc.policy === 'reject') {
+      if (cfg.dmarc_reject === 'reject') throw REPLIES.dmarcReject(verdict.dmarc.domain ?? 'the sender');
+      junk = cfg.dmarc_reject === 'quarantine';
+    } else if (verdict.dmarc.policy === 'quarantine') {
+      junk = true;
     }
   }
+  const authHeader = verdict === null ? '' : (verdict.receivedSpfHeader ?? '') + verdict.header;
 
   const id = newId('msg').slice(4, 20);
   const rcpts = session.envelope.rcptTo.map((r) => r.address);
@@ -87,7 +82,6 @@ export async function handleData(
   });
   const raw = Buffer.concat([Buffer.from(trace + authHeader, 'utf8'), message]);
   const targets = await targetsOf(deps, rcpts, accepted, junk);
-  const summary = await summarise(raw);
   await deliver(
     { store: deps.rt.store, accountKeys: deps.accountKeys },
     { raw, summary, targets, internalDate: Date.now() },

@@ -19,10 +19,10 @@ import type { Logger } from '../log/logger.ts';
 import type { AccountKeys } from '../mail/account-keys.ts';
 import { resolveRecipient } from '../mail/recipients.ts';
 import { ConnectionLimiter } from '../net/connection-limits.ts';
-import type { DnsResolver } from '../net/dns.ts';
 import type { Account } from '../store/types.ts';
 import type { CertificateSource } from '../tls/certificates.ts';
 import { tlsPolicyOptions } from '../tls/policy.ts';
+import type { Analyser } from './analysis.ts';
 import { declaredSize, utf8Of } from './envelope.ts';
 import { handleData } from './mx-data.ts';
 import { REPLIES, SmtpReply } from './replies.ts';
@@ -31,7 +31,7 @@ import { installSmtpServerPatches } from './smtp-server-patches.ts';
 export interface MxDeps {
   readonly rt: Runtime;
   readonly accountKeys: AccountKeys;
-  readonly resolver: DnsResolver;
+  readonly analyser: Analyser;
   readonly certificates: CertificateSource;
   readonly logger: Logger;
   /** Told when a connection ends, with the peer's address and port (worker processes). */
