@@ -77,7 +77,7 @@ export const configSchema = z
         max_message_size: size(25 * 1024 * 1024),
         max_recipients: count(100),
         max_connections: count(1000),
-        max_connections_per_address: count(20),
+        max_connections_per_address: count(50),
         max_line_length: count(4096, 1000),
         max_header_size: size(256 * 1024),
         max_header_lines: count(1000),

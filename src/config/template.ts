@@ -56,7 +56,7 @@ max_message_size = "25MiB"
 # Recipients per message (RFC 5321 §4.5.3.1.8 requires at least 100).
 max_recipients = 100
 max_connections = 1000
-max_connections_per_address = 20
+max_connections_per_address = 50
 # Longest command or text line in octets, CRLF included (RFC 5321 §4.5.3.1.6: at least 1000).
 max_line_length = 4096
 # Header block limits: larger or longer header sections are refused (header bombs).

@@ -40,12 +40,16 @@ function flatten(obj: AddressObject | AddressObject[] | undefined): SummaryAddre
 }
 
 export async function summarise(raw: Buffer): Promise<MessageSummary> {
+  // Only a short preview is needed: no HTML-to-text or text-to-HTML conversion, no
+  // link rewriting (each costs more than the rest of the parse on an HTML message).
   const parsed = await simpleParser(raw, {
-    skipHtmlToText: false,
+    skipHtmlToText: true,
+    skipTextToHtml: true,
     skipTextLinks: true,
     skipImageLinks: true,
+    keepCidLinks: true,
   });
-  const text = (parsed.text ?? '').replace(/\s+/g, ' ').trim();
+  const text = previewText(parsed.text, typeof parsed.html === 'string' ? parsed.html : '');
   const refs =
     parsed.references === undefined
       ? []
@@ -63,7 +67,19 @@ export async function summarise(raw: Buffer): Promise<MessageSummary> {
     messageId: parsed.messageId ?? null,
     inReplyTo: parsed.inReplyTo ?? null,
     references: refs,
-    preview: text.slice(0, PREVIEW_CHARS),
+    preview: text,
     hasAttachments: parsed.attachments.length > 0,
   };
+}
+
+/** The first PREVIEW_CHARS of the text part, or of the HTML with tags and entities dropped. */
+function previewText(text: string | undefined, html: string): string {
+  const source = text?.trim()
+    ? text
+    : html
+        .slice(0, 64 * 1024)
+        .replace(/<(style|script)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/&[a-z#0-9]+;/gi, ' ');
+  return source.replace(/\s+/g, ' ').trim().slice(0, PREVIEW_CHARS);
 }

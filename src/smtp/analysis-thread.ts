@@ -10,9 +10,13 @@ const { dns } = workerData as { dns: { servers: string[]; timeoutMs: number } };
 const resolver = createDnsResolver({ servers: dns.servers, timeoutMs: dns.timeoutMs });
 
 parentPort!.on('message', (m: { id: number; input: AnalysisInput & { message: Uint8Array } }) => {
-  const input = { ...m.input, message: Buffer.from(m.input.message.buffer, m.input.message.byteOffset, m.input.message.byteLength) };
+  const input = {
+    ...m.input,
+    message: Buffer.from(m.input.message.buffer, m.input.message.byteOffset, m.input.message.byteLength),
+  };
   analyse(input, resolver).then(
     (analysis) => parentPort!.postMessage({ id: m.id, ok: true, analysis }),
-    (e: unknown) => parentPort!.postMessage({ id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) }),
+    (e: unknown) =>
+      parentPort!.postMessage({ id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) }),
   );
 });

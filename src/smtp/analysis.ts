@@ -62,7 +62,8 @@ export function defaultThreads(): number {
 export function createAnalyser(options: AnalyserOptions, resolver?: DnsResolver): Analyser {
   const threads = options.threads ?? defaultThreads();
   if (threads <= 0) {
-    const r = resolver ?? createDnsResolver({ servers: [...options.dns.servers], timeoutMs: options.dns.timeoutMs });
+    const r =
+      resolver ?? createDnsResolver({ servers: [...options.dns.servers], timeoutMs: options.dns.timeoutMs });
     return { analyse: (input) => analyse(input, r), close: async () => {} };
   }
   return new ThreadPool(threads, options.dns);
@@ -87,15 +88,20 @@ class ThreadPool implements Analyser {
   }
 
   #spawn(): Thread {
-    const worker = new Worker(new URL('./analysis-thread.ts', import.meta.url), { workerData: { dns: this.#dns } });
-    const thread: Thread = { worker, pending: new Map() };
-    worker.on('message', (m: { id: number; ok: true; analysis: Analysis } | { id: number; ok: false; error: string }) => {
-      const p = thread.pending.get(m.id);
-      if (p === undefined) return;
-      thread.pending.delete(m.id);
-      if (m.ok) p.resolve(m.analysis);
-      else p.reject(new Error(m.error));
+    const worker = new Worker(new URL('./analysis-thread.ts', import.meta.url), {
+      workerData: { dns: this.#dns },
     });
+    const thread: Thread = { worker, pending: new Map() };
+    worker.on(
+      'message',
+      (m: { id: number; ok: true; analysis: Analysis } | { id: number; ok: false; error: string }) => {
+        const p = thread.pending.get(m.id);
+        if (p === undefined) return;
+        thread.pending.delete(m.id);
+        if (m.ok) p.resolve(m.analysis);
+        else p.reject(new Error(m.error));
+      },
+    );
     const fail = (why: string) => {
       for (const p of thread.pending.values()) p.reject(new Error(`analysis thread ${why}`));
       thread.pending.clear();

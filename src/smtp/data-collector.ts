@@ -57,33 +57,41 @@ interface ScanResult {
   readonly lineLength: number;
 }
 
-/** Scan one chunk, carrying CR state and line length across chunk boundaries. */
+/**
+ * Scan one chunk, carrying CR state and line length across chunk boundaries. Uses
+ * native indexOf to jump between CR and LF bytes rather than visiting every byte.
+ */
 export function scanChunk(
   chunk: Uint8Array,
   prevCR: boolean,
   lineLength: number,
   maxLine: number,
 ): ScanResult {
-  let cr = prevCR;
+  const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const maxText = maxLine - 2; // maxLine counts the CRLF
+  const fail = (problem: DataProblem): ScanResult => ({ problem, endsWithCR: false, lineLength });
+  if (buf.indexOf(0) !== -1) return fail('nul');
+  let pos = 0;
   let len = lineLength;
-  for (let i = 0; i < chunk.length; i++) {
-    const b = chunk[i]!;
-    if (cr && b !== 0x0a) return { problem: 'bare-newline', endsWithCR: false, lineLength: len };
-    if (b === 0x0a) {
-      if (!cr) return { problem: 'bare-newline', endsWithCR: false, lineLength: len };
-      cr = false;
-      len = 0;
-      continue;
-    }
-    if (b === 0x0d) {
-      cr = true;
-      len++;
-      continue;
-    }
-    if (b === 0x00) return { problem: 'nul', endsWithCR: false, lineLength: len };
-    len++;
-    // maxLine counts the CRLF: the text may be maxLine - 2 octets.
-    if (len > maxLine - 2) return { problem: 'line-too-long', endsWithCR: false, lineLength: len };
+  if (prevCR && buf.length > 0) {
+    if (buf[0] !== 0x0a) return fail('bare-newline');
+    pos = 1;
+    len = 0;
   }
-  return { problem: null, endsWithCR: cr, lineLength: len };
+  let nextCR = buf.indexOf(0x0d, pos);
+  let nextLF = buf.indexOf(0x0a, pos);
+  while (pos < buf.length) {
+    if (nextLF !== -1 && (nextCR === -1 || nextLF < nextCR)) return fail('bare-newline');
+    const end = nextCR === -1 ? buf.length : nextCR;
+    len += end - pos;
+    if (len > maxText) return fail('line-too-long');
+    if (nextCR === -1) return { problem: null, endsWithCR: false, lineLength: len };
+    if (nextCR + 1 === buf.length) return { problem: null, endsWithCR: true, lineLength: len };
+    if (buf[nextCR + 1] !== 0x0a) return fail('bare-newline');
+    pos = nextCR + 2;
+    len = 0;
+    nextCR = buf.indexOf(0x0d, pos);
+    nextLF = buf.indexOf(0x0a, pos);
+  }
+  return { problem: null, endsWithCR: prevCR && buf.length === 0, lineLength: len };
 }
