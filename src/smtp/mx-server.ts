@@ -23,7 +23,7 @@ import type { Account } from '../store/types.ts';
 import type { CertificateSource } from '../tls/certificates.ts';
 import { tlsPolicyOptions } from '../tls/policy.ts';
 import type { Analyser } from './analysis.ts';
-import { declaredSize, utf8Of } from './envelope.ts';
+import { declaredSize, mailFromHasUtf8, utf8Of } from './envelope.ts';
 import { handleData } from './mx-data.ts';
 import { REPLIES, SmtpReply } from './replies.ts';
 import { installSmtpServerPatches } from './smtp-server-patches.ts';
@@ -98,7 +98,7 @@ export function createMxServer(deps: MxDeps): SMTPServer {
     onMailFrom(address: SMTPServerAddress, session, cb) {
       recipients.set(session.id, new Map());
       if (address.address === '') return cb(); // null reverse-path (bounces), RFC 5321 §4.5.5
-      const parsed = parseAddress(address.address, { utf8: utf8Of(session) });
+      const parsed = parseAddress(address.address, { utf8: mailFromHasUtf8(address) });
       if (!parsed.ok) return cb(REPLIES.badSenderSyntax(parsed.reason));
       return cb();
     },
