@@ -3,6 +3,8 @@
 // dispatcher of a protocol turns an error into a response. Internal text never
 // reaches a client: an unexpected error becomes a temporary failure with an incident id.
 
+import { randomBytes } from 'node:crypto';
+
 export type ErrorCode =
   | 'config.invalid'
   | 'config.missing'
@@ -46,5 +48,5 @@ export function isSealpostError(e: unknown, code?: ErrorCode): e is SealpostErro
 
 /** A short random id to correlate a generic client-facing failure with the log line. */
 export function incidentId(): string {
-  return Math.random().toString(36).slice(2, 10);
+  return randomBytes(6).toString('base64url');
 }
