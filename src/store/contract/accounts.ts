@@ -7,7 +7,7 @@ import { newId } from '../../core/ids.ts';
 import {
   addDomain,
   bytes,
-  DEFAULT_MAILBOXES,
+  FIXTURE_MAILBOXES,
   newAccount,
   newMailbox,
   newMessage,
@@ -76,7 +76,7 @@ export function accountsContract(open: OpenStore): void {
       assert.deepEqual(await s().getAccount(account.id), account);
       assert.deepEqual(await s().getAccountByAddress('alice@example.test'), account);
       assert.equal(await s().getAccountByAddress('nobody@example.test'), null);
-      assert.deepEqual(mailboxes.map((m) => m.name).sort(), DEFAULT_MAILBOXES.map(([n]) => n).sort());
+      assert.deepEqual(mailboxes.map((m) => m.name).sort(), FIXTURE_MAILBOXES.map(([n]) => n).sort());
       for (const m of mailboxes) {
         assert.deepEqual([m.uidNext, m.messageCount, m.unseenCount, m.totalBytes], [1, 0, 0, 0]);
         assert.ok(m.highestModseq >= 1);

@@ -68,7 +68,7 @@ export function newMailbox(
   return { id: newId('mbx'), accountId, name, specialUse, uidValidity: newUidValidity(), subscribed: true };
 }
 
-export const DEFAULT_MAILBOXES: ReadonlyArray<[string, SpecialUse | null]> = [
+export const FIXTURE_MAILBOXES: ReadonlyArray<[string, SpecialUse | null]> = [
   ['INBOX', null],
   ['Sent', '\\Sent'],
   ['Drafts', '\\Drafts'],
@@ -114,7 +114,7 @@ export async function seedAccount(
   const na = newAccount(domain, local);
   const account = await store.createAccount(
     na,
-    DEFAULT_MAILBOXES.map(([name, use]) => newMailbox(na.id, name, use)),
+    FIXTURE_MAILBOXES.map(([name, use]) => newMailbox(na.id, name, use)),
   );
   const mailboxes = await store.listMailboxes(na.id);
   const inbox = mailboxes.find((m) => m.name === 'INBOX');
