@@ -31,6 +31,9 @@ export function checkPassword(password: string): void {
 
 export async function addDomain(rt: Runtime, actor: string, name: string): Promise<Domain> {
   const domain: Domain = { id: newId('dom'), name: requireDomain(name), createdAt: Date.now() };
+  if ((await rt.store.getDomain(domain.name)) !== null) {
+    throw new SealpostError('store.conflict', `domain ${domain.name} already exists`);
+  }
   await rt.store.addDomain(domain);
   await rt.audit.append({ actor, action: 'domain.add', target: domain.name });
   return domain;
@@ -39,6 +42,13 @@ export async function addDomain(rt: Runtime, actor: string, name: string): Promi
 export async function removeDomain(rt: Runtime, actor: string, name: string): Promise<void> {
   const d = requireDomain(name);
   if ((await rt.store.getDomain(d)) === null) throw new SealpostError('store.not-found', `no domain ${d}`);
+  const [users, aliases] = await Promise.all([rt.store.listAccounts(d), rt.store.listAliases(d)]);
+  if (users.length > 0 || aliases.length > 0) {
+    throw new SealpostError(
+      'store.conflict',
+      `domain ${d} still has ${users.length} user(s) and ${aliases.length} alias(es). Fix: delete them first (\`sealpost user list --domain ${d}\`, \`sealpost alias list --domain ${d}\`).`,
+    );
+  }
   await rt.store.removeDomain(d);
   await rt.audit.append({ actor, action: 'domain.remove', target: d });
 }
@@ -59,6 +69,9 @@ export async function addAccount(
   }
   if ((await rt.store.getAlias(addr.address)) !== null) {
     throw new SealpostError('store.conflict', `${addr.address} is already an alias`);
+  }
+  if ((await rt.store.getAccountByAddress(addr.address)) !== null) {
+    throw new SealpostError('store.conflict', `user ${addr.address} already exists`);
   }
   const id = newId('acc');
   const now = Date.now();
@@ -157,6 +170,9 @@ export async function addAlias(
   if (!src.startsWith('@') && (await rt.store.getAccountByAddress(src)) !== null) {
     throw new SealpostError('store.conflict', `${src} is already a user`);
   }
+  if ((await rt.store.getAlias(src)) !== null) {
+    throw new SealpostError('store.conflict', `alias ${src} already exists; remove it first to change it`);
+  }
   if (destinations.length === 0)
     throw new SealpostError('input.invalid', 'an alias needs at least one destination');
   const dests: string[] = [];
@@ -172,6 +188,7 @@ export async function addAlias(
 
 export async function removeAlias(rt: Runtime, actor: string, source: string): Promise<void> {
   const src = normaliseAliasSource(source);
+  if ((await rt.store.getAlias(src)) === null) throw new SealpostError('store.not-found', `no alias ${src}`);
   await rt.store.removeAlias(src);
   await rt.audit.append({ actor, action: 'alias.remove', target: src });
 }

@@ -61,7 +61,8 @@ describe('sealpost CLI', () => {
     assert.equal(status.server, 'stopped');
   });
 
-  it('refuses bad input with a clear message, exit code 2, and changes nothing', async () => {
+  it('refuses bad input and conflicts with a clear message and exit code 2 or 1, changing nothing', async () => {
+    // [args, message, stdin]: input errors exit 2, conflicts with existing state exit 1.
     const cases: [string[], RegExp, string?][] = [
       [['user', 'add', 'not-an-address'], /not a valid address/, 'x'.repeat(20)],
       [['user', 'add', 'carol@nothosted.example'], /not hosted here/, 'x'.repeat(20)],
@@ -69,11 +70,20 @@ describe('sealpost CLI', () => {
       [['domain', 'add', '../etc'], /not a valid domain/],
       [['user', 'delete', 'alice@example.com'], /--yes/],
       [['frobnicate'], /unknown command/],
+      [
+        ['user', 'add', 'alice@example.com'],
+        /user alice@example\.com already exists/,
+        'a long enough passphrase\n',
+      ],
+      [['alias', 'add', 'sales@example.com', 'bob@example.com'], /alias sales@example\.com already exists/],
+      [['alias', 'remove', 'nobody@example.com'], /no alias nobody@example\.com/],
+      [['domain', 'remove', 'example.com'], /still has 2 user\(s\) and 2 alias\(es\)/],
       [['user', 'add'], /missing address/],
     ];
+    const conflicts = /already exists|no alias|still has|not hosted/;
     for (const [args, message, input] of cases) {
       const r = await cli(args, input);
-      assert.notEqual(r.code, 0, args.join(' '));
+      assert.equal(r.code, conflicts.test(message.source) ? 1 : 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message, args.join(' '));
     }
     const list = JSON.parse((await cli(['user', 'list', '--json'])).stdout) as unknown[];
