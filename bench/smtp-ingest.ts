@@ -21,10 +21,10 @@
 //     [--reuse-connections] [--profile DIR] [--server-node-flags="FLAGS"] [--keep]
 //     [--max-seconds 900] [--max-per-address 50]
 //
-// --max-per-address sets Sealpost's mx.max_connections_per_address (default here 50, as
-// Postfix's smtpd_client_connection_count_limit): with the shipped 20 and 20 clients that
-// reconnect for every message, the server still counts a closed connection for a moment
-// and refuses some new ones with 421 (see bench/README.md).
+// --max-per-address sets Sealpost's mx.max_connections_per_address (50 by default, as
+// Postfix's smtpd_client_connection_count_limit): at 20, with 20 clients that reconnect
+// for every message, the server still counts a closed connection for a moment and
+// refuses some new ones with 421 (see bench/README.md).
 
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
