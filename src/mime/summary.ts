@@ -47,7 +47,6 @@ export async function summarise(raw: Buffer): Promise<MessageSummary> {
     skipTextToHtml: true,
     skipTextLinks: true,
     skipImageLinks: true,
-    keepCidLinks: true,
   });
   const text = previewText(parsed.text, typeof parsed.html === 'string' ? parsed.html : '');
   const refs =
