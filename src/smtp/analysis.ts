@@ -55,6 +55,9 @@ export async function analyse(input: AnalysisInput, resolver: DnsResolver): Prom
   return { verdict, summary };
 }
 
+/** Analyses one thread runs at once (see analysis-thread.ts for why not all). */
+export const TASKS_PER_THREAD = 4;
+
 export function defaultThreads(): number {
   return Math.max(0, availableParallelism() - 1);
 }
@@ -89,7 +92,7 @@ class ThreadPool implements Analyser {
 
   #spawn(): Thread {
     const worker = new Worker(new URL('./analysis-thread.ts', import.meta.url), {
-      workerData: { dns: this.#dns },
+      workerData: { dns: this.#dns, concurrency: TASKS_PER_THREAD },
     });
     const thread: Thread = { worker, pending: new Map() };
     worker.on(
