@@ -3,7 +3,9 @@
 // SQLite failures to the error catalogue.
 // Invariants:
 // - journal_mode=WAL and synchronous=FULL: a COMMIT returns only once the WAL is
-//   fsync'd, so a resolved write survives a crash or power loss;
+//   fsync'd, so a resolved write survives a crash or power loss (group commits of
+//   appends relax this for their one COMMIT and resolve only after an fsync of the
+//   WAL off the event loop instead: wal-barrier.ts);
 // - foreign_keys=ON; busy_timeout lets the CLI write while the server runs (a
 //   writer waiting on another process blocks this event loop for up to that long:
 //   node:sqlite is synchronous);

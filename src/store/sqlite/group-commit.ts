@@ -1,15 +1,18 @@
 // Group commit for appendMessages: calls that arrive in the same event-loop turn
-// are queued and written in ONE transaction (one WAL fsync) on the next
-// setImmediate, so many concurrent SMTP deliveries share the cost of durability.
+// are queued and written in ONE transaction on the next setImmediate, then made
+// durable by one WAL fsync off the event loop (wal-barrier.ts), so many concurrent
+// SMTP deliveries share the cost of durability and none of them waits on another's
+// fsync with the event loop stopped.
 // Invariants:
-// - a caller's promise settles only after the COMMIT that holds its rows (or after
-//   its own failure); its result is exactly its own Appended[];
+// - a caller's promise settles only after the COMMIT that holds its rows AND the WAL
+//   fsync after it (or after its own failure); its result is exactly its own
+//   Appended[];
 // - each caller's step runs in its own savepoint: a caller whose step fails (a
 //   conflict, a missing mailbox, bad input) is rolled back alone and rejected,
 //   the others commit;
 // - if the shared transaction itself fails (BEGIN, COMMIT, an I/O error), every
 //   caller is retried in a transaction of its own, so no caller fails for another;
-// - change listeners hear a batch's changes after its COMMIT, in seq order;
+// - change listeners hear a batch's changes once they are durable, in seq order;
 // - inline blobs are written by the steps themselves (blobs.ts); file blobs are
 //   already durable when a caller is enqueued (SqliteStore.appendMessages).
 
@@ -19,6 +22,7 @@ import type { SqliteBlobs } from './blobs.ts';
 import type { ChangeFeed, Tx } from './changes.ts';
 import type { SqliteDb } from './db.ts';
 import { appendStep } from './messages.ts';
+import type { WalBarrier } from './wal-barrier.ts';
 
 interface Pending {
   readonly messages: readonly NewMessage[];
@@ -33,10 +37,12 @@ export class GroupCommit {
   private readonly feed: ChangeFeed;
   private readonly blobs: SqliteBlobs;
   private readonly now: () => number;
+  private readonly wal: WalBarrier;
   private pending: Pending[] = [];
   private scheduled: NodeJS.Immediate | null = null;
 
-  constructor(db: SqliteDb, feed: ChangeFeed, blobs: SqliteBlobs, now: () => number) {
+  constructor(db: SqliteDb, feed: ChangeFeed, blobs: SqliteBlobs, now: () => number, wal: WalBarrier) {
+    this.wal = wal;
     this.db = db;
     this.feed = feed;
     this.blobs = blobs;
@@ -65,30 +71,56 @@ export class GroupCommit {
   }
 
   private runAlone(p: Pending): void {
+    let tx: Tx;
+    let appended: Appended[];
     try {
-      const tx = this.tx();
-      const appended = this.db.transaction(() => appendStep(tx, this.blobs, p.messages));
-      this.feed.publish(tx.changes);
-      p.resolve(appended);
+      tx = this.tx();
+      appended = this.wal.relaxed(() => this.db.transaction(() => appendStep(tx, this.blobs, p.messages)));
     } catch (e) {
       p.reject(e);
+      return;
     }
+    this.wal.barrier().then(
+      () => {
+        this.feed.publish(tx.changes);
+        p.resolve(appended);
+      },
+      (e: unknown) => p.reject(e),
+    );
   }
 
   private runBatch(batch: readonly Pending[]): void {
     let outcomes: Outcome[];
     try {
-      outcomes = this.db.transaction(() => batch.map((p) => this.step(p)));
+      outcomes = this.wal.relaxed(() => this.db.transaction(() => batch.map((p) => this.step(p))));
     } catch {
       for (const p of batch) this.runAlone(p);
       return;
     }
-    this.feed.publish(outcomes.flatMap((o) => (o.ok ? o.changes : [])));
-    outcomes.forEach((o, i) => {
-      const p = batch[i]!;
-      if (o.ok) p.resolve(o.appended);
-      else p.reject(o.error);
-    });
+    const settle = () => {
+      for (const [i, o] of outcomes.entries()) {
+        const p = batch[i]!;
+        if (o.ok) p.resolve(o.appended);
+        else p.reject(o.error);
+      }
+    };
+    if (!outcomes.some((o) => o.ok)) {
+      settle();
+      return;
+    }
+    this.wal.barrier().then(
+      () => {
+        this.feed.publish(outcomes.flatMap((o) => (o.ok ? o.changes : [])));
+        settle();
+      },
+      (e: unknown) => {
+        for (const [i, o] of outcomes.entries()) {
+          const p = batch[i]!;
+          if (o.ok) p.reject(e);
+          else p.reject(o.error);
+        }
+      },
+    );
   }
 
   private step(p: Pending): Outcome {

@@ -43,6 +43,7 @@ import * as directory from './directory.ts';
 import { GroupCommit } from './group-commit.ts';
 import * as mailboxes from './mailboxes.ts';
 import * as messages from './messages.ts';
+import { WalBarrier } from './wal-barrier.ts';
 
 export interface SqliteStoreOptions {
   readonly path: string;
@@ -99,7 +100,13 @@ export class SqliteStore implements Store {
       options.inlineBlobMaxBytes ?? DEFAULT_INLINE_BLOB_MAX_BYTES,
       options.onBlobFileError ?? reportBlobFileError,
     );
-    this.appends = new GroupCommit(this.db, this.feed, this.blobs, this.now);
+    this.appends = new GroupCommit(
+      this.db,
+      this.feed,
+      this.blobs,
+      this.now,
+      new WalBarrier(this.db, options.path),
+    );
   }
 
   /** Folder of the blobs kept as files (diagnostics, backups, tests). */
