@@ -30,6 +30,8 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
       hostname: config.hostname,
       server: pid === null ? 'stopped' : `running (pid ${pid})`,
       mx: config.mx.enabled ? `${config.mx.host}:${config.mx.port}` : 'disabled',
+      workers: config.workers === 0 ? 'one per core' : config.workers,
+      analysisThreads: config.mx.analysis_threads,
       domains: domains.length,
       users: accounts.length,
       aliases: aliases.length,
