@@ -144,6 +144,36 @@ describe('IMAP framing: hostile input', () => {
     assert.deepEqual(show(drain(r)), ['ERR a Too many literals in one command FATAL']);
   });
 
+  it('bounds the line text of a whole command across literals', () => {
+    const l = imapLimits(1000, { maxLineLength: 100, maxCommandLength: 120 });
+    const r = new CommandReader(l, 'literal-plus');
+    const seg = `${'x'.repeat(50)} {1+}\r\na`;
+    r.push(Buffer.from(`t1 X ${seg}${seg}${seg}\r\nt2 NOOP\r\n`));
+    assert.deepEqual(show(drain(r)), ['ERR t1 Command line too long FATAL']);
+    // the same with a synchronising literal: the client waits for "+", so no harm in reading on
+    const r2 = new CommandReader(l, 'literal-plus');
+    r2.push(Buffer.from(`t1 X ${'x'.repeat(130)} {1}\r\nt2 NOOP\r\n`));
+    assert.deepEqual(show(drain(r2)), ['ERR t1 Command line too long', 't2 NOOP']);
+  });
+
+  it('never reads a non-synchronising literal after a rejected line as commands', () => {
+    assert.deepEqual(show(feed(['a X {9+}\nb LOGOUT\r\n'], 'literal-plus')), [
+      'ERR a Line must end with CRLF FATAL',
+    ]);
+    const input = `t1 X ${'x'.repeat(200)} {9+}\r\nb LOGOUT\r\n`;
+    for (let cut = 190; cut < input.length - 10; cut++) {
+      const got = show(feed([input.slice(0, cut), input.slice(cut)], 'literal-plus'));
+      assert.deepEqual(got, ['ERR t1 Command line too long FATAL'], `cut ${cut}`);
+    }
+  });
+
+  it('validates limits', () => {
+    assert.throws(() => imapLimits(0));
+    assert.throws(() => imapLimits(10, { maxListDepth: -1 }));
+    assert.throws(() => imapLimits(10, { maxTokens: 1.5 }));
+    assert.equal(imapLimits(100 * 1024 * 1024).maxCommandLiterals, 100 * 1024 * 1024);
+  });
+
   it('reset() discards plaintext sent after STARTTLS', () => {
     const r = new CommandReader(limits);
     r.push(Buffer.from('a STARTTLS\r\nb LOGIN evil injected\r\nc DEL'));

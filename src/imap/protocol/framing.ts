@@ -9,7 +9,12 @@
 // - A synchronising literal over the limit gets an error and NO continuation
 //   request, so the client never sends it (RFC 7888 §4, RFC 9051 §7.9). A
 //   non-synchronising one over the limit is already on its way: the error is
-//   fatal and the server must answer BYE and close (we cannot tell where it ends).
+//   fatal and the server must answer BYE and close. Skipping its bytes is
+//   unbounded, and reading them as the next command would be a command-injection
+//   vector.
+// - The `{n}` marker is recognised at the end of any line, even one that the
+//   grammar later rejects (an unterminated quoted string): the literal is still
+//   read within the limits, then the whole command gets BAD.
 // - Lines must end with CRLF. Strict: a bare LF ends the line but the command is
 //   rejected with BAD (no bare-LF smuggling). A CR elsewhere is left to the grammar,
 //   which rejects it as it is not a valid character outside literals.
@@ -51,12 +56,17 @@ const LITERAL_MARKER = /(~?)\{([0-9]+)(\+?)\}$/;
 /** RFC 9051 `tag`: 1*<any ASTRING-CHAR except "+">. */
 export const TAG = /^[^\x00-\x20\x7f-\xff(){%*"\\+]+$/;
 const TAG_PREFIX = /^([^\x00-\x20\x7f-\xff(){%*"\\+]{1,64}) /;
+// A rejected line that ended in a non-synchronising literal: its octets follow
+// regardless, and must never be read as commands.
+const NON_SYNC_END = /\{[0-9]+\+\}\r?\n$/;
+const TAIL = 40;
 const MAX_DIGITS = 15; // anything longer is over every limit and beyond Number precision
 
 type Mode =
   | { readonly name: 'line' }
   | { readonly name: 'literal'; remaining: number; readonly binary: boolean }
-  | { readonly name: 'discard' }
+  /** Dropping an over-long line; `tail` keeps its last octets to spot a trailing `{n+}`. */
+  | { readonly name: 'discard'; readonly tag: string | undefined; tail: string }
   | { readonly name: 'closed' };
 
 export class CommandReader {
@@ -107,8 +117,11 @@ export class CommandReader {
     while (this.#input.length > 0) {
       const chunk = this.#input[0]!;
       const { consumed, event } = this.#step(chunk);
-      if (consumed >= chunk.length) this.#input.shift();
-      else this.#input[0] = chunk.subarray(consumed);
+      if (this.#input[0] === chunk) {
+        // (a fatal error empties the queue: nothing is put back)
+        if (consumed >= chunk.length) this.#input.shift();
+        else this.#input[0] = chunk.subarray(consumed);
+      }
       if (event) return event;
     }
     return undefined;
@@ -119,10 +132,14 @@ export class CommandReader {
       case 'closed':
         return { consumed: chunk.length };
       case 'discard': {
+        const mode = this.#mode;
         const lf = chunk.indexOf(0x0a);
+        const end = lf < 0 ? chunk.length : lf + 1;
+        mode.tail = (mode.tail + chunk.toString('latin1', Math.max(0, end - TAIL), end)).slice(-TAIL);
         if (lf < 0) return { consumed: chunk.length };
         this.#mode = { name: 'line' };
-        return { consumed: lf + 1 };
+        const error = new ImapBad('Command line too long', 'TOOBIG');
+        return { consumed: end, event: this.#error(error, mode.tag, NON_SYNC_END.test(mode.tail)) };
       }
       case 'literal': {
         const mode = this.#mode;
@@ -150,11 +167,11 @@ export class CommandReader {
       this.#lineLength > this.#limits.maxLineLength ||
       this.#commandLength > this.#limits.maxCommandLength
     ) {
+      // Reported when the line ends, so a trailing `{n+}` can make the error fatal.
       const tag = this.#tag(this.#line[0] ?? piece);
       this.#resetCommand();
-      this.#mode = lf < 0 ? { name: 'discard' } : { name: 'line' };
-      const event = this.#error(new ImapBad('Command line too long', 'TOOBIG'), tag, false);
-      return { consumed: piece.length, event };
+      this.#mode = { name: 'discard', tag, tail: '' };
+      return { consumed: 0 };
     }
     this.#line.push(piece);
     if (lf < 0) return { consumed: chunk.length };
@@ -165,9 +182,10 @@ export class CommandReader {
     if (raw.length < 2 || raw[raw.length - 2] !== 0x0d) {
       const tag = this.#tag(raw);
       this.#resetCommand();
+      const fatal = NON_SYNC_END.test(raw.toString('latin1', Math.max(0, raw.length - TAIL)));
       return {
         consumed: piece.length,
-        event: this.#error(new ImapBad('Line must end with CRLF'), tag, false),
+        event: this.#error(new ImapBad('Line must end with CRLF'), tag, fatal),
       };
     }
     const text = raw.toString('latin1', 0, raw.length - 2);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { date, dateTime } from './datetime.ts';
 import { ImapBad } from './errors.ts';
+import { flag, flagList } from './flags.ts';
 import { imapLimits } from './limits.ts';
 import { decodeModifiedUtf7, encodeModifiedUtf7, mailbox } from './mailbox.ts';
 import { partial, section, sectionBinary } from './section.ts';
@@ -185,5 +186,21 @@ describe('IMAP FETCH sections', () => {
     bad('[0]', sectionBinary);
     const deep = `[${Array(40).fill('1').join('.')}]`;
     bad(deep, section);
+  });
+});
+
+describe('IMAP flags', () => {
+  it('parses system flags canonically and keywords as given', () => {
+    assert.equal(whole('\\seen', flag), '\\Seen');
+    assert.equal(whole('\\DRAFT', flag), '\\Draft');
+    assert.equal(whole('$Forwarded', flag), '$Forwarded');
+    assert.equal(whole('\\X-Ext', flag), '\\X-Ext');
+    assert.deepEqual(whole('(\\Answered $Junk)', flagList), ['\\Answered', '$Junk']);
+    assert.deepEqual(whole('()', flagList), []);
+  });
+
+  it('rejects malformed flags', () => {
+    const either = (c: Cursor) => (c.peek() === '(' ? flagList(c) : flag(c));
+    for (const s of ['\\', '\\*', '*', '"x"', 'a]', '(\\Seen', '((\\Seen))']) bad(s, either);
   });
 });

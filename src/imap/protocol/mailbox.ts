@@ -95,6 +95,19 @@ export function encodeModifiedUtf7(name: string): string {
   return out;
 }
 
+// list-mailbox = 1*list-char / string; list-char = ATOM-CHAR / list-wildcards / resp-specials
+const LIST_CHARS = /[^\x00-\x20\x7f-\xff(){"\\]+/y;
+
+/** LIST reference (may be empty) or pattern, mUTF-7 decoded unless in UTF-8 mode; no INBOX folding. */
+export function listMailbox(c: Cursor, isReference: boolean): string {
+  const p = c.peek();
+  const raw = p === '"' || p === '{' ? c.string() : c.token(LIST_CHARS, 'a mailbox pattern');
+  if (raw === '' && !isReference) return raw;
+  const name = c.options.utf8 ? raw : decodeModifiedUtf7(raw);
+  if (/[\x00-\x1f\x7f]/.test(name)) throw new ImapBad('Mailbox name: control characters are not allowed');
+  return name;
+}
+
 /** RFC 9051 mailbox = "INBOX" / astring, normalised: INBOX upper-cased, mUTF-7 decoded unless UTF-8 mode. */
 export function mailbox(c: Cursor): string {
   const raw = c.astring();

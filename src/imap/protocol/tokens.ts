@@ -28,6 +28,7 @@ const LITERAL = /(~?)\{([0-9]+)(\+?)\}$/y;
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 export const MAX_NUMBER = 0xffff_ffff; // RFC 9051 number: 32-bit unsigned
+export const MAX_MODSEQ = 0x7fff_ffff_ffff_ffffn;
 export const MAX_NUMBER64 = Number.MAX_SAFE_INTEGER; // RFC 9051 number64 is 63-bit; we cap at 2^53-1
 
 export function decodeUtf8(bytes: Uint8Array, what: string): string {
@@ -119,6 +120,12 @@ export class Cursor {
     return m[0];
   }
 
+  /** One token matching a sticky regular expression (for grammar rules such as list-mailbox). */
+  token(re: RegExp, what: string): string {
+    this.#count();
+    return this.#match(re) ?? this.bad(`Expected ${what}`);
+  }
+
   atom(): string {
     this.#count();
     return this.#match(ATOM) ?? this.bad('Expected an atom');
@@ -143,6 +150,15 @@ export class Cursor {
 
   number64(): number {
     return this.#digits(MAX_NUMBER64, 'a number');
+  }
+
+  /** RFC 7162 mod-sequence-value: 63-bit unsigned, as a bigint (real values exceed 2^53). */
+  modSeq(): bigint {
+    this.#count();
+    const d = this.#match(DIGITS) ?? this.bad('Expected a mod-sequence');
+    const n = d.length > 19 ? MAX_MODSEQ + 1n : BigInt(d);
+    if (n > MAX_MODSEQ) this.bad('mod-sequence out of range');
+    return n;
   }
 
   nzNumber(): number {
