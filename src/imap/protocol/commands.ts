@@ -1,18 +1,25 @@
-// Declarative grammar of the simple IMAP commands (RFC 9051 §6; RFC 3501 where
+// Declarative grammar of the IMAP commands (RFC 9051 §6; RFC 3501 where
 // IMAP4rev1 differs): each entry is `{ name, parse }`, and parse reads the
 // arguments after "<tag> SP <name>". The dispatcher (issue 3) adds states and run.
-// Extensions: SASL-IR (RFC 4959), ENABLE (RFC 5161), CONDSTORE/QRESYNC (RFC 7162
-// §3.1.8, §3.2.5), LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819),
-// SPECIAL-USE (RFC 6154), BINARY APPEND (RFC 3516), UIDPLUS UID EXPUNGE
-// (RFC 4315), ID (RFC 2971).
-// Not here yet: FETCH, STORE, SEARCH, COPY, MOVE, UID variants of those,
-// MULTIAPPEND, CATENATE, CREATE parameters.
+// This file holds the `Command` union and the simple commands; the others live
+// by family: mailbox-commands.ts (CREATE, LIST, STATUS, APPEND), fetch.ts,
+// store.ts (STORE, COPY, MOVE), search.ts (SEARCH, SORT, THREAD),
+// misc-commands.ts (COMPRESS, QUOTA).
+// IMAP4rev1-only commands kept for rev1 clients: CHECK (RFC 3501 §6.4.1), LSUB (§6.3.9).
+// Extensions here: SASL-IR (RFC 4959), ENABLE (RFC 5161), CONDSTORE/QRESYNC
+// (RFC 7162 §3.1.8, §3.2.5), UIDPLUS UID EXPUNGE (RFC 4315), ID (RFC 2971).
+// Not here yet: CATENATE.
 
-import { dateTime, type ImapDateTime } from './datetime.ts';
-import { flagList } from './flags.ts';
+import type { ImapDateTime } from './datetime.ts';
+import { FETCH_COMMANDS } from './fetch.ts';
+import type { FetchStoreCommand } from './fetch-types.ts';
 import type { Literal } from './framing.ts';
-import { listMailbox, mailbox } from './mailbox.ts';
+import { mailbox } from './mailbox.ts';
+import { MAILBOX_COMMANDS } from './mailbox-commands.ts';
+import { MISC_COMMANDS } from './misc-commands.ts';
+import { SEARCH_COMMANDS } from './search.ts';
 import { type SequenceSet, sequenceSet } from './sequence.ts';
+import { STORE_COMMANDS } from './store.ts';
 import type { Cursor } from './tokens.ts';
 
 export interface QresyncParams {
@@ -22,8 +29,22 @@ export interface QresyncParams {
   readonly seqMatch: { readonly seqs: SequenceSet; readonly uids: SequenceSet } | undefined;
 }
 
-export type Command =
-  | { readonly name: 'CAPABILITY' | 'NOOP' | 'LOGOUT' | 'STARTTLS' | 'IDLE' | 'CLOSE' | 'UNSELECT' }
+/** One message of an APPEND (RFC 3502 MULTIAPPEND: one or more per command). */
+export interface AppendMessage {
+  readonly flags: readonly string[];
+  readonly date: ImapDateTime | undefined;
+  readonly message: Literal;
+}
+
+/** Every parsed command: the simple ones below and FETCH, STORE, SEARCH & co. (fetch-types.ts). */
+export type Command = SimpleCommand | FetchStoreCommand;
+
+type NoArgument = 'CAPABILITY' | 'NOOP' | 'LOGOUT' | 'STARTTLS' | 'IDLE' | 'CLOSE' | 'UNSELECT' | 'CHECK';
+
+type SimpleCommand =
+  | {
+      readonly name: NoArgument;
+    }
   | { readonly name: 'EXPUNGE' | 'NAMESPACE' }
   | { readonly name: 'LOGIN'; readonly user: string; readonly password: string }
   | {
@@ -38,7 +59,13 @@ export type Command =
       readonly condstore: boolean;
       readonly qresync: QresyncParams | undefined;
     }
-  | { readonly name: 'CREATE' | 'DELETE' | 'SUBSCRIBE' | 'UNSUBSCRIBE'; readonly mailbox: string }
+  | {
+      readonly name: 'CREATE';
+      readonly mailbox: string;
+      /** RFC 6154 §5.2 `(USE (\\Drafts))`: the canonical attribute, or undefined. */
+      readonly specialUse: string | undefined;
+    }
+  | { readonly name: 'DELETE' | 'SUBSCRIBE' | 'UNSUBSCRIBE'; readonly mailbox: string }
   | { readonly name: 'RENAME'; readonly from: string; readonly to: string }
   | {
       readonly name: 'LIST';
@@ -48,14 +75,10 @@ export type Command =
       readonly returns: readonly string[];
       readonly returnStatus: readonly string[] | undefined;
     }
+  /** IMAP4rev1 LSUB (RFC 3501 §6.3.9): reference and one pattern, as for LIST. */
+  | { readonly name: 'LSUB'; readonly reference: string; readonly pattern: string }
   | { readonly name: 'STATUS'; readonly mailbox: string; readonly items: readonly string[] }
-  | {
-      readonly name: 'APPEND';
-      readonly mailbox: string;
-      readonly flags: readonly string[];
-      readonly date: ImapDateTime | undefined;
-      readonly message: Literal;
-    }
+  | { readonly name: 'APPEND'; readonly mailbox: string; readonly messages: readonly AppendMessage[] }
   | { readonly name: 'UID EXPUNGE'; readonly uids: SequenceSet }
   | { readonly name: 'ID'; readonly params: ReadonlyMap<string, string | null> | null };
 
@@ -65,27 +88,6 @@ export interface CommandSpec {
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const STATUS_ITEMS = new Set([
-  'MESSAGES',
-  'RECENT',
-  'UIDNEXT',
-  'UIDVALIDITY',
-  'UNSEEN',
-  'DELETED',
-  'SIZE',
-  'HIGHESTMODSEQ',
-  'APPENDLIMIT',
-  'MAILBOXID',
-]);
-
-function statusItems(c: Cursor): string[] {
-  return c.list((l) => {
-    const item = l.keyword();
-    if (!STATUS_ITEMS.has(item)) l.bad(`Unknown STATUS item ${item.slice(0, 20)}`);
-    return item;
-  }, false);
-}
-
 // RFC 4959 §3: initial-response = base64 / "="
 function initialResponse(c: Cursor): Buffer | undefined {
   if (!c.maybe(' ')) return undefined;
@@ -135,52 +137,14 @@ function select(name: 'SELECT' | 'EXAMINE') {
   };
 }
 
-function oneMailbox(name: 'CREATE' | 'DELETE' | 'SUBSCRIBE' | 'UNSUBSCRIBE') {
+function oneMailbox(name: 'DELETE' | 'SUBSCRIBE' | 'UNSUBSCRIBE') {
   return (c: Cursor): Command => {
     c.sp();
     return { name, mailbox: mailbox(c) };
   };
 }
 
-const none = (name: 'CAPABILITY' | 'NOOP' | 'LOGOUT' | 'STARTTLS' | 'IDLE' | 'CLOSE' | 'UNSELECT') => () => ({
-  name,
-});
-
-// RFC 5258 §6: LIST [SP list-select-opts] SP mailbox SP mbox-or-pat [SP list-return-opts]
-function list(c: Cursor): Command {
-  c.sp();
-  const selection = c.peek() === '(' ? c.list((l) => l.keyword()) : [];
-  if (c.peek() === ' ') c.sp();
-  const reference = listMailbox(c, true);
-  c.sp();
-  const patterns = c.peek() === '(' ? c.list((l) => listMailbox(l, false), false) : [listMailbox(c, false)];
-  const returns: string[] = [];
-  let returnStatus: string[] | undefined;
-  if (c.maybe(' ')) {
-    c.expect('RETURN ', 'RETURN');
-    c.list((l) => {
-      const opt = l.keyword();
-      if (opt === 'STATUS') {
-        l.sp();
-        returnStatus = statusItems(l);
-      }
-      returns.push(opt);
-    });
-  }
-  return { name: 'LIST', selection, reference, patterns, returns, returnStatus };
-}
-
-function append(c: Cursor): Command {
-  c.sp();
-  const box = mailbox(c);
-  c.sp();
-  const flags = c.peek() === '(' ? flagList(c) : [];
-  if (c.peek() === ' ') c.sp();
-  const date = c.peek() === '"' ? dateTime(c) : undefined;
-  if (date) c.sp();
-  if (!c.atLiteral()) c.bad('APPEND needs the message as a literal');
-  return { name: 'APPEND', mailbox: box, flags, date, message: c.literal(true) };
-}
+const none = (name: NoArgument) => () => ({ name });
 
 // RFC 2971 §3.3: "(" string SP nstring *(SP string SP nstring) ")" / NIL; at most 30 pairs
 function id(c: Cursor): Command {
@@ -208,6 +172,7 @@ const SPECS: CommandSpec[] = [
   { name: 'IDLE', parse: none('IDLE') },
   { name: 'CLOSE', parse: none('CLOSE') },
   { name: 'UNSELECT', parse: none('UNSELECT') },
+  { name: 'CHECK', parse: none('CHECK') },
   { name: 'EXPUNGE', parse: () => ({ name: 'EXPUNGE' }) },
   { name: 'NAMESPACE', parse: () => ({ name: 'NAMESPACE' }) },
   {
@@ -240,7 +205,6 @@ const SPECS: CommandSpec[] = [
   },
   { name: 'SELECT', parse: select('SELECT') },
   { name: 'EXAMINE', parse: select('EXAMINE') },
-  { name: 'CREATE', parse: oneMailbox('CREATE') },
   { name: 'DELETE', parse: oneMailbox('DELETE') },
   { name: 'SUBSCRIBE', parse: oneMailbox('SUBSCRIBE') },
   { name: 'UNSUBSCRIBE', parse: oneMailbox('UNSUBSCRIBE') },
@@ -253,17 +217,6 @@ const SPECS: CommandSpec[] = [
       return { name: 'RENAME', from, to: mailbox(c) };
     },
   },
-  { name: 'LIST', parse: list },
-  {
-    name: 'STATUS',
-    parse: (c) => {
-      c.sp();
-      const box = mailbox(c);
-      c.sp();
-      return { name: 'STATUS', mailbox: box, items: statusItems(c) };
-    },
-  },
-  { name: 'APPEND', parse: append },
   {
     name: 'UID EXPUNGE',
     parse: (c) => {
@@ -272,6 +225,11 @@ const SPECS: CommandSpec[] = [
     },
   },
   { name: 'ID', parse: id },
+  ...MAILBOX_COMMANDS,
+  ...FETCH_COMMANDS,
+  ...STORE_COMMANDS,
+  ...SEARCH_COMMANDS,
+  ...MISC_COMMANDS,
 ];
 
 export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map(SPECS.map((s) => [s.name, s]));

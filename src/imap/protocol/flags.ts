@@ -3,6 +3,9 @@
 // (`\seen` → `\Seen`); keywords keep the client's spelling (they compare
 // case-insensitively above this layer); `\*` is only accepted where the caller
 // allows it (PERMANENTFLAGS is a response, never a command argument).
+// Flags a client sets (STORE, APPEND) are the five system flags and keywords:
+// `\Recent` cannot be set by a client (RFC 3501 §2.3.2), and other `\` flags are
+// flag-extensions no standard defines, so both are refused.
 
 import type { Cursor } from './tokens.ts';
 
@@ -20,4 +23,17 @@ export function flag(c: Cursor): string {
 /** flag-list = "(" [flag *(SP flag)] ")" */
 export function flagList(c: Cursor): string[] {
   return c.list(flag);
+}
+
+/** A flag a client may set: a system flag other than \Recent, or a keyword (an atom). */
+export function settableFlag(c: Cursor): string {
+  const f = flag(c);
+  if (f.startsWith('\\') && !CANONICAL.has(f.toUpperCase()))
+    c.bad(`Flag ${f.slice(0, 20)} cannot be set by a client`);
+  return f;
+}
+
+/** "(" [settable flag *(SP settable flag)] ")" */
+export function settableFlagList(c: Cursor): string[] {
+  return c.list(settableFlag);
 }

@@ -61,8 +61,11 @@ export function sectionBinary(c: Cursor): readonly number[] {
   c.expect('[', 'a section');
   const part: number[] = [];
   if (c.peek() !== ']') {
-    do part.push(c.nzNumber());
-    while (c.maybe('.') && part.length <= c.options.limits.maxListDepth);
+    do {
+      part.push(c.nzNumber());
+      if (part.length > c.options.limits.maxListDepth)
+        throw new ImapBad('Section part nested too deeply', 'TOOBIG');
+    } while (c.maybe('.'));
   }
   c.expect(']', 'end of section');
   return part;

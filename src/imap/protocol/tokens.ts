@@ -235,24 +235,37 @@ export class Cursor {
     return this.bad('Expected a string or NIL');
   }
 
+  /**
+   * Run `f` one nesting level deeper. Every recursive grammar rule goes through
+   * here (lists, SEARCH NOT/OR), so recursion is bounded by maxListDepth.
+   */
+  nested<T>(f: () => T): T {
+    this.#depth += 1;
+    if (this.#depth > this.options.limits.maxListDepth)
+      throw new ImapBad('Command nested too deeply', 'TOOBIG');
+    try {
+      return f();
+    } finally {
+      this.#depth -= 1;
+    }
+  }
+
   /** "(" [item *(SP item)] ")" — with `allowEmpty` false at least one item. */
   list<T>(item: (c: Cursor) => T, allowEmpty = true): T[] {
     this.#count();
     this.expect('(', 'a parenthesised list');
-    this.#depth += 1;
-    if (this.#depth > this.options.limits.maxListDepth)
-      throw new ImapBad('Lists nested too deeply', 'TOOBIG');
-    const items: T[] = [];
-    if (!this.maybe(')')) {
-      do {
-        if (items.length >= this.options.limits.maxListItems) throw new ImapBad('List too long', 'TOOBIG');
-        items.push(item(this));
-      } while (this.maybe(' '));
-      this.expect(')', 'a closing parenthesis');
-    } else if (!allowEmpty) {
-      this.bad('Empty list');
-    }
-    this.#depth -= 1;
-    return items;
+    return this.nested(() => {
+      const items: T[] = [];
+      if (!this.maybe(')')) {
+        do {
+          if (items.length >= this.options.limits.maxListItems) throw new ImapBad('List too long', 'TOOBIG');
+          items.push(item(this));
+        } while (this.maybe(' '));
+        this.expect(')', 'a closing parenthesis');
+      } else if (!allowEmpty) {
+        this.bad('Empty list');
+      }
+      return items;
+    });
   }
 }
