@@ -1,0 +1,172 @@
+// Cross-checks parseStructure on test/corpus/mime against Python 3's `email` package
+// (compat32) and checks that the rendered BODYSTRUCTURE/BODY/ENVELOPE parse under
+// the RFC 9051 §9 grammar with an independent reader (imap/render/test-reader.ts:
+// imapflow is not installed in this tree).
+// Deliberate differences, normalised here: Python keeps folding CRLFs inside
+// parameter values and keeps a trailing "(comment)" in an unquoted value (we
+// unfold and drop it, RFC 2045 §5.1); Python reads message/delivery-status as a
+// list of header blocks (we keep it a leaf, as IMAP servers do); RFC 2231 values
+// are compared decoded (we keep them encoded as name*=charset'lang'value); the
+// last part of a multipart that runs to EOF without a close delimiter keeps its
+// final CRLF with us (no delimiter follows to own it), Python drops it.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { renderBodyStructure } from '../imap/render/bodystructure.ts';
+import { renderEnvelope } from '../imap/render/envelope.ts';
+import { extractBinary } from '../imap/render/section.ts';
+import { type ReadBody, readBody, readEnvelope, WireReader } from '../imap/render/test-reader.ts';
+import { parseStructure } from './structure.ts';
+import { decodeExtendedValue } from './structure-params.ts';
+import type { MessageStructure, MimePart } from './structure-types.ts';
+
+const dir = join(import.meta.dirname, '../../test/corpus/mime');
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.eml'))
+  .sort();
+
+const PY = String.raw`
+import email, email.policy, json, re, sys
+from email.utils import collapse_rfc2231_value
+def s(v):
+    return re.sub(r'\r?\n', '', v.encode('utf-8', 'surrogateescape').decode('utf-8', 'replace'))
+def walk(m):
+    d = {'type': m.get_content_type(), 'params': []}
+    for k, v in (m.get_params() or [])[1:]:
+        if isinstance(v, tuple):
+            v = collapse_rfc2231_value(v)
+        d['params'].append([k.lower(), s(v)])
+    if m.is_multipart():
+        d['children'] = [walk(p) for p in m.get_payload()]
+    else:
+        raw = m._payload
+        d['raw'] = raw.encode('ascii', 'surrogateescape').hex()
+        d['decoded'] = (m.get_payload(decode=True) or b'').hex()
+    return d
+out = {}
+for f in sys.argv[1:]:
+    out[f] = walk(email.message_from_bytes(open(f, 'rb').read(), policy=email.policy.compat32))
+print(json.dumps(out))
+`;
+
+interface PyPart {
+  type: string;
+  params: [string, string][];
+  children?: PyPart[];
+  raw?: string;
+  decoded?: string;
+}
+
+const python = JSON.parse(
+  execFileSync('python3', ['-c', PY, ...files.map((f) => join(dir, f))], { maxBuffer: 64 << 20 }).toString(),
+) as Record<string, PyPart>;
+
+function ourParams(p: MimePart): [string, string][] {
+  return p.params.map(([n, v]) => {
+    if (n.endsWith('*')) return [n.slice(0, -1), decodeExtendedValue(v)];
+    return [n, v.replace(/ \(.*\)$/, '')];
+  });
+}
+
+/** Walk ours and Python's trees together, by part path. */
+function compare(
+  raw: Buffer,
+  s: MessageStructure,
+  ours: MimePart,
+  py: PyPart,
+  path: number[],
+  where: string,
+): void {
+  const at = `${where} [${path.join('.')}]`;
+  assert.equal(`${ours.type}/${ours.subtype}`, py.type, `${at} type`);
+  const pyParams = py.params.map(([n, v]) => [n, v.replace(/ \(.*\)$/, '')]);
+  assert.deepEqual(ourParams(ours), pyParams, `${at} params`);
+  if (py.type === 'message/delivery-status') return;
+  if (ours.type === 'multipart') {
+    assert.equal(ours.children.length, py.children?.length, `${at} child count`);
+    ours.children.forEach((c, i) => {
+      compare(raw, s, c, py.children![i]!, [...path, i + 1], where);
+    });
+    return;
+  }
+  if (ours.message !== null) {
+    assert.equal(py.children?.length, 1, `${at} encapsulated message`);
+    const inner = ours.message.body;
+    // The enclosed message's parts are numbered from the message part itself.
+    compare(raw, s, inner, py.children![0]!, inner.type === 'multipart' ? path : [...path, 1], where);
+    return;
+  }
+  assert.equal(py.children, undefined, `${at} leaf in both`);
+  let body = raw.subarray(ours.bodyStart, ours.bodyEnd);
+  let binary = extractBinary(raw, s, path.length === 0 ? [1] : path);
+  assert.ok(Buffer.isBuffer(binary), `${at} known CTE`);
+  if (
+    ours.bodyEnd === raw.length &&
+    path.length > 0 &&
+    py.raw === body.toString('hex').replace(/0d0a$/, '')
+  ) {
+    // A multipart that runs to EOF without its close delimiter: Python drops the
+    // last part's final CRLF as if a delimiter followed; we keep every byte.
+    body = body.subarray(0, -2);
+    binary = binary.toString('hex').endsWith('0d0a') ? binary.subarray(0, -2) : binary;
+  }
+  assert.equal(body.toString('hex'), py.raw, `${at} raw body bytes`);
+  assert.equal(binary.toString('hex'), py.decoded, `${at} decoded body bytes`);
+}
+
+function countParts(p: MimePart | ReadBody): number {
+  const inner = p.message === null ? 0 : countParts(p.message.body);
+  return 1 + inner + p.children.reduce((n: number, c: MimePart | ReadBody) => n + countParts(c), 0);
+}
+
+function sameShape(ours: MimePart, read: ReadBody, at: string): void {
+  assert.equal(read.type, ours.type, `${at} type`);
+  assert.equal(read.subtype, ours.subtype, `${at} subtype`);
+  if (ours.type === 'multipart') {
+    assert.equal(read.children.length, ours.children.length, `${at} children`);
+    ours.children.forEach((c, i) => {
+      sameShape(c, read.children[i]!, `${at}.${i + 1}`);
+    });
+    return;
+  }
+  assert.equal(read.size, ours.size, `${at} size`);
+  if (ours.type === 'text' || ours.message !== null) assert.equal(read.lines, ours.lines, `${at} lines`);
+  if (ours.message !== null) sameShape(ours.message.body, read.message!.body, `${at}.msg`);
+}
+
+test('the corpus has the planned ~25 messages', () => {
+  assert.ok(files.length >= 25, `${files.length} messages`);
+});
+
+for (const f of files) {
+  test(`corpus ${f}: structure agrees with Python's email package`, () => {
+    const raw = readFileSync(join(dir, f));
+    const s = parseStructure(raw);
+    compare(raw, s, s.body, python[join(dir, f)]!, [], f);
+  });
+
+  test(`corpus ${f}: BODYSTRUCTURE, BODY and ENVELOPE parse under the RFC 9051 grammar`, () => {
+    const raw = readFileSync(join(dir, f));
+    const s = parseStructure(raw);
+    for (const extensible of [true, false]) {
+      const r = new WireReader(`(${renderBodyStructure(s.body, extensible)} ${renderEnvelope(s.envelope)})`);
+      const items = r.list();
+      r.done();
+      const body = readBody(items[0]!, extensible);
+      sameShape(s.body, body, f);
+      assert.equal(countParts(body), countParts(s.body), `${f} part count`);
+      const env = readEnvelope(items[1]!);
+      assert.deepEqual(env.fields, [
+        s.envelope.date,
+        s.envelope.subject,
+        s.envelope.inReplyTo,
+        s.envelope.messageId,
+      ]);
+      const e = s.envelope;
+      assert.deepEqual(env.addresses, [e.from, e.sender, e.replyTo, e.to, e.cc, e.bcc]);
+    }
+  });
+}
