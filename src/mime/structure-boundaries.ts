@@ -9,6 +9,8 @@
 import type { BoundaryHit, BoundaryMatcher } from './structure-headers.ts';
 
 const NL_DASHES = Buffer.from('\n--', 'latin1');
+const DENSE = 64;
+const WINDOW = 1 << 16;
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
@@ -29,6 +31,9 @@ export class BoundaryScanner implements BoundaryMatcher {
   readonly #byHash = new Map<number, number[]>();
   #maxLen = 0;
   #stopped = false;
+  /** Cheap filters rebuilt on push/pop: first and last bytes of the open boundaries. */
+  #first = new Uint8Array(256);
+  #last = new Uint8Array(256);
 
   constructor(raw: Buffer) {
     this.#raw = raw;
@@ -43,8 +48,20 @@ export class BoundaryScanner implements BoundaryMatcher {
     const list = this.#byHash.get(hash);
     if (list === undefined) this.#byHash.set(hash, [level]);
     else list.push(level);
-    this.#maxLen = Math.max(this.#maxLen, bytes.length);
+    this.#filters();
     return level;
+  }
+
+  #filters(): void {
+    this.#first.fill(0);
+    this.#last.fill(0);
+    this.#maxLen = 0;
+    for (const { bytes } of this.#stack) {
+      this.#first[bytes[0]!] = 1;
+      this.#last[bytes[bytes.length - 1]!] = 1;
+      this.#maxLen = Math.max(this.#maxLen, bytes.length);
+    }
+    this.#last[0x2d] = 1; // a close delimiter ends in "--"
   }
 
   pop(): void {
@@ -53,7 +70,7 @@ export class BoundaryScanner implements BoundaryMatcher {
     const list = this.#byHash.get(e.hash)!;
     list.pop();
     if (list.length === 0) this.#byHash.delete(e.hash);
-    this.#maxLen = this.#stack.reduce((m, x) => Math.max(m, x.bytes.length), 0);
+    this.#filters();
   }
 
   /** The part limit was reached: no more boundaries, every open part runs to EOF. */
@@ -66,6 +83,7 @@ export class BoundaryScanner implements BoundaryMatcher {
     const L = lineStart;
     if (this.#stopped || this.#stack.length === 0 || raw[L] !== 0x2d || raw[L + 1] !== 0x2d) return null;
     const from = L + 2;
+    if (this.#first[raw[from] ?? 0] === 0) return null;
     const maxContent = this.#maxLen + 2;
     let j = from;
     let e = from; // end of the content without trailing white space
@@ -79,7 +97,7 @@ export class BoundaryScanner implements BoundaryMatcher {
       j++;
     }
     const n = e - from;
-    if (n === 0) return null;
+    if (n === 0 || this.#last[raw[e - 1]!] === 0) return null;
     let level = -1;
     let close = false;
     const open = this.#find(from, n);
@@ -126,7 +144,20 @@ export class BoundaryScanner implements BoundaryMatcher {
       if (i === -1) return null;
       const hit = this.match(i + 1);
       if (hit !== null) return hit;
-      p = i + 1;
+      if (i - p >= DENSE) {
+        p = i + 1;
+        continue;
+      }
+      // Candidates close together: a byte loop over a window beats a native call each.
+      const stop = Math.min(raw.length - 3, i + WINDOW);
+      const first = this.#first;
+      for (let k = i + 1; k < stop; k++) {
+        if (raw[k] === 0x0a && raw[k + 1] === 0x2d && raw[k + 2] === 0x2d && first[raw[k + 3]!] === 1) {
+          const h = this.match(k + 1);
+          if (h !== null) return h;
+        }
+      }
+      p = Math.max(stop, i + 1);
     }
   }
 }

@@ -1,7 +1,9 @@
 // Cross-checks parseStructure on test/corpus/mime against Python 3's `email` package
-// (compat32) and checks that the rendered BODYSTRUCTURE/BODY/ENVELOPE parse under
-// the RFC 9051 §9 grammar with an independent reader (imap/render/test-reader.ts:
-// imapflow is not installed in this tree).
+// (compat32), and checks the rendered BODYSTRUCTURE/BODY/ENVELOPE twice: with
+// imapflow's response parser (handler/imap-handler `parser`, tools
+// `parseBodystructure`/`parseEnvelope`, fed a framed `* 1 FETCH (...)` line as its
+// ImapStream would) and with a strict reader of the RFC 9051 §9 grammar
+// (imap/render/test-reader.ts) that also checks the extension data's shape.
 // Deliberate differences, normalised here: Python keeps folding CRLFs inside
 // parameter values and keeps a trailing "(comment)" in an unquoted value (we
 // unfold and drop it, RFC 2045 §5.1); Python reads message/delivery-status as a
@@ -15,13 +17,16 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { parser } from 'imapflow/lib/handler/imap-handler.js';
+import { parseBodystructure, parseEnvelope } from 'imapflow/lib/tools.js';
+import type { MessageAddressObject, MessageStructureObject } from 'imapflow/lib/types.js';
 import { renderBodyStructure } from '../imap/render/bodystructure.ts';
 import { renderEnvelope } from '../imap/render/envelope.ts';
-import { extractBinary } from '../imap/render/section.ts';
+import { extractBinary, findPart } from '../imap/render/section.ts';
 import { type ReadBody, readBody, readEnvelope, WireReader } from '../imap/render/test-reader.ts';
 import { parseStructure } from './structure.ts';
 import { decodeExtendedValue } from './structure-params.ts';
-import type { MessageStructure, MimePart } from './structure-types.ts';
+import type { EnvelopeAddress, MessageStructure, MimePart } from './structure-types.ts';
 
 const dir = join(import.meta.dirname, '../../test/corpus/mime');
 const files = readdirSync(dir)
@@ -137,6 +142,86 @@ function sameShape(ours: MimePart, read: ReadBody, at: string): void {
   if (ours.message !== null) sameShape(ours.message.body, read.message!.body, `${at}.msg`);
 }
 
+/** Split rendered text the way imapflow's ImapStream does: the line, and each literal's bytes. */
+function frame(text: string): { payload: Buffer; literals: Buffer[] } {
+  const buf = Buffer.from(text, 'utf8');
+  const latin1 = buf.toString('latin1');
+  const parts: Buffer[] = [];
+  const literals: Buffer[] = [];
+  const re = /\{(\d+)\}\r\n/g;
+  let pos = 0;
+  for (let m = re.exec(latin1); m !== null; m = re.exec(latin1)) {
+    const start = m.index + m[0].length;
+    parts.push(buf.subarray(pos, start));
+    literals.push(buf.subarray(start, start + Number(m[1])));
+    pos = start + Number(m[1]);
+    re.lastIndex = pos;
+  }
+  parts.push(buf.subarray(pos));
+  return { payload: Buffer.concat(parts), literals };
+}
+
+/** imapflow's view of an address list: group ends dropped, group starts without address. */
+function asImapflow(
+  list: readonly EnvelopeAddress[] | null,
+): { name: string; address: string }[] | undefined {
+  if (list === null) return undefined;
+  return list
+    .filter((a) => a.mailbox !== null)
+    .map((a) =>
+      a.host === null
+        ? { name: a.mailbox ?? '', address: '' }
+        : { name: a.name ?? '', address: `${a.mailbox}@${a.host}` },
+    );
+}
+
+function sameAddresses(
+  ours: readonly EnvelopeAddress[] | null,
+  theirs: MessageAddressObject[] | undefined,
+  at: string,
+): void {
+  const expected = asImapflow(ours);
+  assert.equal(theirs?.length, expected?.length, `${at} address count`);
+  expected?.forEach((e, i) => {
+    assert.equal(theirs![i]!.address ?? '', e.address, `${at} address`);
+    if (!e.name.includes('=?')) assert.equal(theirs![i]!.name ?? '', e.name, `${at} name`); // imapflow decodes words
+  });
+}
+
+/**
+ * Our part tree against imapflow's; every imapflow part number must find the same
+ * part with findPart. imapflow gives the non-multipart body of a message/rfc822 part
+ * the message part's own number; RFC 9051 §6.4.5 numbers it n.1, as we do.
+ * imapflow reads message/global as a basic part (only type and size compared).
+ */
+function sameAsImapflow(
+  s: MessageStructure,
+  ours: MimePart,
+  theirs: MessageStructureObject,
+  at: string,
+  enclosed = false,
+): void {
+  if (ours.type === 'multipart') {
+    assert.equal(theirs.type, `multipart/${ours.subtype}`, `${at} type`);
+    assert.equal(theirs.childNodes?.length, ours.children.length, `${at} children`);
+    ours.children.forEach((c, i) => {
+      sameAsImapflow(s, c, theirs.childNodes![i]!, `${at}.${i + 1}`);
+    });
+    return;
+  }
+  assert.equal(theirs.type, `${ours.type}/${ours.subtype}`, `${at} type`);
+  assert.equal(theirs.size, ours.size, `${at} size`);
+  assert.equal(theirs.encoding, ours.encoding.toLowerCase(), `${at} encoding`);
+  if (ours.type === 'text') assert.equal(theirs.lineCount, ours.lines, `${at} lines`);
+  const path = (theirs.part ?? '1').split('.').map(Number);
+  assert.equal(findPart(s, enclosed ? [...path, 1] : path), ours, `${at} part number ${theirs.part}`);
+  if (ours.message !== null && ours.subtype === 'rfc822') {
+    assert.equal(theirs.childNodes?.length, 1, `${at} enclosed message`);
+    sameAddresses(ours.message.envelope.from, theirs.envelope?.from, `${at} enclosed from`);
+    sameAsImapflow(s, ours.message.body, theirs.childNodes![0]!, `${at}.msg`, true);
+  }
+}
+
 test('the corpus has the planned ~25 messages', () => {
   assert.ok(files.length >= 25, `${files.length} messages`);
 });
@@ -146,6 +231,30 @@ for (const f of files) {
     const raw = readFileSync(join(dir, f));
     const s = parseStructure(raw);
     compare(raw, s, s.body, python[join(dir, f)]!, [], f);
+  });
+
+  test(`corpus ${f}: imapflow parses our BODYSTRUCTURE and ENVELOPE back to the same structure`, async () => {
+    const s = parseStructure(readFileSync(join(dir, f)));
+    const line = `* 1 FETCH (BODYSTRUCTURE ${renderBodyStructure(s.body, true)} ENVELOPE ${renderEnvelope(s.envelope)})`;
+    const { payload, literals } = frame(line);
+    const response = await parser(payload, { literals });
+    assert.equal(response.command, '1'); // imapflow: the number is the command, FETCH the first attribute
+    const items = response.attributes?.[1] as unknown as Parameters<typeof parseBodystructure>[0];
+    const structure = parseBodystructure(items[1] as Parameters<typeof parseBodystructure>[0]);
+    sameAsImapflow(s, s.body, structure, f);
+    const env = parseEnvelope(items[3] as Parameters<typeof parseEnvelope>[0]);
+    const e = s.envelope;
+    if (e.subject !== null && !e.subject.includes('=?')) assert.equal(env.subject, e.subject);
+    assert.equal(env.messageId, e.messageId ?? undefined);
+    for (const [name, ours] of [
+      ['from', e.from],
+      ['sender', e.sender],
+      ['replyTo', e.replyTo],
+      ['to', e.to],
+      ['cc', e.cc],
+      ['bcc', e.bcc],
+    ] as const)
+      sameAddresses(ours, env[name], `${f} ${name}`);
   });
 
   test(`corpus ${f}: BODYSTRUCTURE, BODY and ENVELOPE parse under the RFC 9051 grammar`, () => {

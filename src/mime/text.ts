@@ -5,7 +5,7 @@
 // (a message's or a query's) into the unique search tokens.
 // Invariants: extractText returns at most maxChars characters and decodes at most
 // ~4 bytes per wanted character of any part; tokenize is NFKC, lower-case,
-// diacritics-free, splits on anything that is not a letter or a digit, keeps
+// diacritics-free (ß → ss), splits on anything that is not a letter or a digit, keeps
 // tokens of MIN_TOKEN..MAX_TOKEN characters and at most MAX_TOKENS unique ones.
 // CJK text is not segmented: a run of ideographs is one token (dropped past 64).
 
@@ -128,9 +128,11 @@ export function extractText(raw: Buffer, s: MessageStructure, maxChars = 1_000_0
 
 /** Unique search tokens of a text (the same function serves messages and queries). */
 export function tokenize(text: string): string[] {
+  // ß folds to "ss" as under RFC 5051 i;unicode-casemap (full case mapping).
   const folded = text
     .normalize('NFKC')
     .toLowerCase()
+    .replace(/ß/g, 'ss')
     .normalize('NFD')
     .replace(/\p{M}+/gu, '')
     .normalize('NFC');
