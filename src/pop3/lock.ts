@@ -16,19 +16,28 @@ import { LOCK_REFRESH_MS, LOCK_TTL_MS } from './limits.ts';
 
 type LockStore = Pick<Store, 'lockMaildrop' | 'refreshMaildropLock' | 'unlockMaildrop'>;
 
+export interface LockTimings {
+  readonly ttlMs: number;
+  readonly refreshMs: number;
+}
+
+const DEFAULT_TIMINGS: LockTimings = { ttlMs: LOCK_TTL_MS, refreshMs: LOCK_REFRESH_MS };
+
 export class MaildropLock {
   readonly #store: LockStore;
   readonly #accountId: string;
   readonly #owner: string;
   readonly #log: Logger;
+  readonly #ttlMs: number;
   #timer: NodeJS.Timeout | null = null;
   #held = false;
 
-  private constructor(store: LockStore, accountId: string, owner: string, log: Logger) {
+  private constructor(store: LockStore, accountId: string, owner: string, log: Logger, ttlMs: number) {
     this.#store = store;
     this.#accountId = accountId;
     this.#owner = owner;
     this.#log = log;
+    this.#ttlMs = ttlMs;
   }
 
   /** The lock, or null if another session holds it. */
@@ -38,9 +47,10 @@ export class MaildropLock {
     owner: string,
     log: Logger,
     onLost: () => void,
+    timings: LockTimings = DEFAULT_TIMINGS,
   ): Promise<MaildropLock | null> {
-    if (!(await store.lockMaildrop(accountId, owner, LOCK_TTL_MS))) return null;
-    const lock = new MaildropLock(store, accountId, owner, log);
+    if (!(await store.lockMaildrop(accountId, owner, timings.ttlMs))) return null;
+    const lock = new MaildropLock(store, accountId, owner, log, timings.ttlMs);
     lock.#held = true;
     lock.#timer = setInterval(() => {
       void lock.#refresh().then((still) => {
@@ -50,7 +60,7 @@ export class MaildropLock {
           onLost();
         }
       });
-    }, LOCK_REFRESH_MS);
+    }, timings.refreshMs);
     lock.#timer.unref();
     return lock;
   }
@@ -66,7 +76,7 @@ export class MaildropLock {
 
   async #refresh(): Promise<boolean> {
     try {
-      return await this.#store.refreshMaildropLock(this.#accountId, this.#owner, LOCK_TTL_MS);
+      return await this.#store.refreshMaildropLock(this.#accountId, this.#owner, this.#ttlMs);
     } catch (e) {
       // A store hiccup is not a lost lock; the next renewal tries again.
       this.#log.warn({ err: e }, 'pop3: maildrop lock renewal failed');
