@@ -93,10 +93,11 @@ interface Result {
   readonly sorted: boolean;
 }
 
-/** The UIDs RETURN reports on: all of them, or only MIN/MAX without ALL or COUNT. */
+/** The UIDs RETURN reports on (and SAVE keeps): all of them, or only MIN/MAX when neither ALL nor COUNT is asked for. */
 function reported(r: Result): number[] {
   const { uids, returns } = r;
-  if (returns.includes('ALL') || returns.includes('COUNT') || uids.length === 0) return [...uids];
+  const minMax = returns.includes('MIN') || returns.includes('MAX');
+  if (!minMax || returns.includes('ALL') || returns.includes('COUNT') || uids.length === 0) return [...uids];
   // Result order: ascending for SEARCH, sort order for SORT; MIN is first, MAX last either way.
   const first = uids[0]!;
   const last = uids[uids.length - 1]!;

@@ -136,6 +136,23 @@ describe('search: keys the view answers (nothing is loaded)', () => {
   });
 });
 
+describe('search: a large mailbox', () => {
+  it('a flag search over 10,000 messages reads no message and asks no index', async () => {
+    const messages = Array.from({ length: 10_000 }, (_, i) => ({
+      uid: i + 1,
+      raw: ALICE,
+      flags: i % 1000 === 0 ? ['\\Flagged'] : ['\\Seen'],
+    }));
+    const f = fixture(messages);
+    const started = performance.now();
+    const got = await search(f, 'OR FLAGGED (UNSEEN SUBJECT x) NOT SEEN');
+    assert.deepEqual(got, [1, 1001, 2001, 3001, 4001, 5001, 6001, 7001, 8001, 9001]);
+    assert.deepEqual(f.loaded, []);
+    assert.deepEqual(f.indexQueries, []);
+    assert.ok(performance.now() - started < 1000);
+  });
+});
+
 describe('search: header keys (case-insensitive substrings of decoded values)', () => {
   const cases: [string, number[]][] = [
     ['FROM alice', [1]],

@@ -204,9 +204,9 @@ function compile(key: SearchKey, env: SearchEnv): Node {
     case 'not':
       return not(compile(key.key, env));
     case 'or':
-      return { t: 'or', nodes: [compile(key.a, env), compile(key.b, env)] };
+      return { t: 'or', nodes: cheapestFirst([compile(key.a, env), compile(key.b, env)]) };
     case 'and':
-      return { t: 'and', nodes: key.keys.map((k) => compile(k, env)) };
+      return { t: 'and', nodes: cheapestFirst(key.keys.map((k) => compile(k, env))) };
   }
 }
 
@@ -253,6 +253,8 @@ function cost(n: Node): number {
   }
 }
 
+const cheapestFirst = (nodes: Node[]): Node[] => nodes.sort((a, b) => cost(a) - cost(b));
+
 async function wordsMatch(n: Extract<Node, { t: 'words' }>, m: MessageText): Promise<boolean> {
   if (n.tokens.length === 0) return fold(await m.text(n.scope)).includes(n.needle);
   const have = await m.tokens(n.scope);
@@ -272,7 +274,7 @@ async function full(n: Node, e: ViewEntry, m: MessageText): Promise<boolean> {
     case 'and':
     case 'or': {
       const decisive = n.t === 'or';
-      for (const c of [...n.nodes].sort((a, b) => cost(a) - cost(b))) {
+      for (const c of n.nodes) {
         if ((await full(c, e, m)) === decisive) return decisive;
       }
       return !decisive;
