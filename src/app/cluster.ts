@@ -52,6 +52,10 @@ function refusal(role: Role, config: Config): string {
   switch (role) {
     case 'mx':
       return `${REPLIES.tooManyConnections().responseCode} ${config.hostname} ${REPLIES.tooManyConnections().message}\r\n`;
+    case 'imap':
+      return '* BYE Too many connections\r\n';
+    case 'pop3':
+      return '-ERR [SYS/TEMP] Too many connections\r\n';
   }
 }
 

@@ -17,6 +17,9 @@ export interface InitOptions {
   readonly dataDir: string;
   readonly mxHost: string;
   readonly mxPort: number;
+  /** IMAP and POP3 implicit-TLS ports (default 993 and 995), on mxHost. */
+  readonly imapPort?: number;
+  readonly pop3Port?: number;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -39,6 +42,8 @@ export async function initInstallation(opts: InitOptions): Promise<InitResult> {
       dataDir: opts.dataDir,
       mxHost: opts.mxHost,
       mxPort: opts.mxPort,
+      imapPort: opts.imapPort ?? 993,
+      pop3Port: opts.pop3Port ?? 995,
     });
     writeFileSync(configFile, text, { mode: 0o600, flag: 'wx' });
     created.push(configFile);

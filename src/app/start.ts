@@ -8,22 +8,27 @@
 //   accepted connection to this worker through accept().
 
 import type net from 'node:net';
+import { createPasswordLogin } from '../auth/password-login.ts';
 import type { Config } from '../config/index.ts';
+import { createImapServers } from '../imap/server.ts';
 import type { Logger } from '../log/logger.ts';
 import { AccountKeys } from '../mail/account-keys.ts';
 import { ensureReady, openListener, type ReadinessCheck } from '../net/listener.ts';
+import { createPop3Servers } from '../pop3/server.ts';
 import { createAnalyser } from '../smtp/analysis.ts';
 import { createMxServer } from '../smtp/mx-server.ts';
 import { CertificateSource, validateCertificate } from '../tls/index.ts';
 import { loadKeys, openRuntime, type Runtime } from './runtime.ts';
 
-export const ROLES = ['mx'] as const;
+export const ROLES = ['mx', 'imap', 'pop3'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Listening {
   readonly role: Role;
   readonly host: string;
   readonly port: number;
+  /** 'tls': implicit TLS; 'starttls': cleartext that offers STARTTLS/STLS (the default for mx). */
+  readonly security?: 'tls' | 'starttls';
 }
 
 export interface StartOptions {
@@ -48,7 +53,12 @@ export interface RunningServer {
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const { logger } = options;
   const mode = options.mode ?? 'listen';
-  const roles = (options.roles ?? ROLES).filter((r) => r !== 'mx' || config.mx.enabled);
+  const enabled: Record<Role, boolean> = {
+    mx: config.mx.enabled,
+    imap: config.imap.enabled,
+    pop3: config.pop3.enabled,
+  };
+  const roles = (options.roles ?? ROLES).filter((r) => enabled[r]);
   const rt = await openRuntime(config, { logger, ...(options.env ? { env: options.env } : {}) });
   const certificates = await CertificateSource.fromFiles(config.tls.cert_file, config.tls.key_file, logger);
   certificates.on('reload', () => logger.info({ cert: config.tls.cert_file }, 'tls: certificate reloaded'));
@@ -89,6 +99,51 @@ export async function startServer(config: Config, options: StartOptions): Promis
         });
         closers.push(() => l.close());
         listening.push({ role: 'mx', host: l.host, port: l.port });
+      }
+    }
+    const login = createPasswordLogin(rt.store, logger.child({ role: 'auth' }));
+    const open = async (
+      role: Role,
+      server: net.Server,
+      host: string,
+      port: number,
+      security: 'tls' | 'starttls',
+    ) => {
+      if (mode !== 'listen') return;
+      const l = await openListener({ name: `${role}-${security}`, server, host, port, checks, logger });
+      closers.push(() => l.close());
+      listening.push({ role, host: l.host, port: l.port, security });
+    };
+    if (roles.includes('imap')) {
+      const imap = createImapServers({
+        config,
+        store: rt.store,
+        accountKeys,
+        certificates,
+        login,
+        logger: logger.child({ role: 'imap' }),
+      });
+      servers.set('imap', imap.tls);
+      closers.unshift(async () => imap.close());
+      await open('imap', imap.tls, config.imap.host, config.imap.port, 'tls');
+      if (config.imap.starttls_port !== 0) {
+        await open('imap', imap.plain, config.imap.host, config.imap.starttls_port, 'starttls');
+      }
+    }
+    if (roles.includes('pop3')) {
+      const pop3 = createPop3Servers({
+        config,
+        store: rt.store,
+        accountKeys,
+        certificates,
+        login,
+        logger: logger.child({ role: 'pop3' }),
+      });
+      servers.set('pop3', pop3.tls);
+      closers.unshift(() => pop3.close());
+      await open('pop3', pop3.tls, config.pop3.host, config.pop3.port, 'tls');
+      if (config.pop3.starttls_port !== 0) {
+        await open('pop3', pop3.plain, config.pop3.host, config.pop3.starttls_port, 'starttls');
       }
     }
     if (mode === 'handoff') await ensureReady({ name: roles.join(','), checks });

@@ -27,7 +27,14 @@ describe('config', () => {
   it('the commented template parses to a valid config with every default', () => {
     const file = write(
       't.toml',
-      renderConfig({ hostname: 'mail.example.com', dataDir: 'd', mxHost: '::', mxPort: 25 }),
+      renderConfig({
+        hostname: 'mail.example.com',
+        dataDir: 'd',
+        mxHost: '::',
+        mxPort: 25,
+        imapPort: 993,
+        pop3Port: 995,
+      }),
     );
     const c = loadConfig({ file, env: {} });
     assert.equal(c.hostname, 'mail.example.com');

@@ -90,6 +90,36 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    imap: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: listenAddress.default('0.0.0.0'),
+        port: port(993),
+        starttls_port: port(0),
+        max_connections: count(10000),
+        max_connections_per_address: count(50),
+        append_limit: size(50 * 1024 * 1024),
+        idle_timeout_seconds: count(1800, 60),
+        login_timeout_seconds: count(60, 5),
+        max_unauthenticated_commands: count(20, 3),
+        max_bad_commands: count(20, 3),
+      })
+      .strict()
+      .prefault({}),
+    pop3: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: listenAddress.default('0.0.0.0'),
+        port: port(995),
+        starttls_port: port(0),
+        max_connections: count(2000),
+        max_connections_per_address: count(20),
+        idle_timeout_seconds: count(600, 60),
+        login_timeout_seconds: count(60, 5),
+        max_unauthenticated_commands: count(20, 3),
+      })
+      .strict()
+      .prefault({}),
     accounts: z
       .object({
         default_quota: size(0),
@@ -130,6 +160,12 @@ export const FIXES: Record<string, string> = {
   'mx.dmarc_reject': 'use "reject", "quarantine" or "accept"',
   'mx.analysis_threads': 'use "auto" (one per spare core), 0 (on the main thread) or a number of threads',
   'mx.quota_exceeded': 'use "temporary" (452 4.2.2) or "permanent" (552 5.2.2)',
+  'imap.port': 'set imap.port to a TCP port from 0 to 65535 (993 for IMAP over implicit TLS)',
+  'imap.starttls_port': 'use 0 to leave the cleartext port closed, or 143 to offer IMAP with STARTTLS',
+  'imap.append_limit': 'use a size such as "50MiB" (the largest message a client may APPEND)',
+  'imap.idle_timeout_seconds': 'use at least 60; RFC 9051 §5.4 asks for at least 1800 (30 minutes)',
+  'pop3.port': 'set pop3.port to a TCP port from 0 to 65535 (995 for POP3 over implicit TLS)',
+  'pop3.starttls_port': 'use 0 to leave the cleartext port closed, or 110 to offer POP3 with STLS',
   'accounts.default_quota': 'use 0 for no quota, or a size such as "10GiB"',
   'dns.servers': 'list resolver addresses such as ["127.0.0.1", "[::1]:53", "10.0.0.2:5353"]',
   'log.level': 'use one of trace, debug, info, warn, error, fatal, silent',

@@ -7,6 +7,9 @@ export interface TemplateValues {
   readonly dataDir: string;
   readonly mxHost: string;
   readonly mxPort: number;
+  /** IMAP and POP3 listen on mxHost too; implicit-TLS ports. */
+  readonly imapPort: number;
+  readonly pop3Port: number;
 }
 
 export function renderConfig(v: TemplateValues): string {
@@ -77,6 +80,39 @@ analysis_threads = "auto"
 dmarc_reject = "reject"
 # Answer for a recipient over quota: "temporary" (452 4.2.2) or "permanent" (552 5.2.2).
 quota_exceeded = "temporary"
+
+[imap]
+# IMAP4rev2/IMAP4rev1 for mail clients (the \`imap\` role). \`port\` speaks implicit
+# TLS (RFC 8314: 993). \`starttls_port\` (usually 143) is off when 0; when open, it
+# offers STARTTLS and refuses LOGIN/AUTHENTICATE until TLS is up (LOGINDISABLED).
+enabled = true
+host = ${q(v.mxHost)}
+port = ${v.imapPort}
+starttls_port = 0
+max_connections = 10000
+max_connections_per_address = 50
+# Largest message a client may APPEND (advertised as APPENDLIMIT, RFC 7889).
+append_limit = "50MiB"
+# Idle time allowed after login (RFC 9051 §5.4: at least 30 minutes) and before it.
+idle_timeout_seconds = 1800
+login_timeout_seconds = 60
+# Commands allowed before login, and bad commands in one session, before BYE.
+max_unauthenticated_commands = 20
+max_bad_commands = 20
+
+[pop3]
+# POP3 (the \`pop3\` role). \`port\` speaks implicit TLS (RFC 8314: 995);
+# \`starttls_port\` (usually 110) is off when 0 and refuses USER/PASS/AUTH before STLS.
+enabled = true
+host = ${q(v.mxHost)}
+port = ${v.pop3Port}
+starttls_port = 0
+max_connections = 2000
+max_connections_per_address = 20
+# RFC 1939 §3: the inactivity autologout timer must be at least 10 minutes.
+idle_timeout_seconds = 600
+login_timeout_seconds = 60
+max_unauthenticated_commands = 20
 
 [accounts]
 # Quota for new accounts: 0 for none, or a size such as "10GiB".

@@ -12,6 +12,7 @@ import { keyedHash, newDataKey, sealBlob, sealJson, wrapDataKey } from '../crypt
 import type { MessageSummary } from '../mime/summary.ts';
 import type { Account, Appended, Mailbox, NewMessage, Store } from '../store/types.ts';
 import type { AccountKeys } from './account-keys.ts';
+import type { MessageContent } from './content.ts';
 
 export interface DeliveryTarget {
   readonly account: Account;
@@ -20,7 +21,7 @@ export interface DeliveryTarget {
 
 export interface DeliveryInput {
   readonly raw: Buffer;
-  readonly summary: MessageSummary;
+  readonly content: MessageContent;
   readonly targets: readonly DeliveryTarget[];
   readonly internalDate: number;
   readonly flags?: readonly string[];
@@ -36,8 +37,19 @@ export const META_PURPOSE = 'message-meta';
 export const BLOB_PURPOSE = 'message';
 
 export async function deliver(deps: DeliveryDeps, input: DeliveryInput): Promise<Appended[]> {
-  const prepared = await Promise.all(input.targets.map((t) => prepare(deps, input, t)));
-  return deps.store.appendMessages(prepared);
+  return deps.store.appendMessages(await prepareMessages(deps, input));
+}
+
+/** The sealed rows for every target of one message (append several inputs' rows in one call to store them atomically). */
+export function prepareMessages(deps: DeliveryDeps, input: DeliveryInput): Promise<NewMessage[]> {
+  return Promise.all(input.targets.map((t) => prepare(deps, input, t)));
+}
+
+/** Bytes of a blind-index term: a keyed hash truncated to 128 bits (DESIGN.md "Search"). */
+export const SEARCH_TERM_BYTES = 16;
+
+export function searchTerm(searchKey: Buffer, token: string): Uint8Array {
+  return keyedHash(searchKey, token).subarray(0, SEARCH_TERM_BYTES);
 }
 
 async function prepare(
@@ -50,7 +62,8 @@ async function prepare(
   const id = newId('msg');
   const dataKey = newDataKey();
   const aad = (purpose: string) => ({ purpose, accountId, objectId: id });
-  const threadKeys = threadKeysOf(input.summary).map((k) => keyedHash(key.threadKey, k));
+  const { summary, structure, tokens } = input.content;
+  const threadKeys = threadKeysOf(summary).map((k) => keyedHash(key.threadKey, k));
   const existingThread = threadKeys.length > 0 ? await deps.store.findThread(accountId, threadKeys) : null;
   return {
     id,
@@ -64,7 +77,8 @@ async function prepare(
     threadKeys,
     keyVersion: key.version,
     wrappedKey: wrapDataKey(key, dataKey, id),
-    sealedMeta: sealJson(dataKey, input.summary, aad(META_PURPOSE)),
+    sealedMeta: sealJson(dataKey, { ...summary, structure }, aad(META_PURPOSE)),
+    searchTerms: tokens.map((t) => searchTerm(key.searchKey, t)),
     sealedBlob: sealBlob(dataKey, input.raw, aad(BLOB_PURPOSE)),
   };
 }

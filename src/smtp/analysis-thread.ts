@@ -1,5 +1,5 @@
 // The body of one analysis worker thread (see analysis.ts): receives a message and
-// its connection facts, answers with the verification verdict and the summary.
+// its connection facts, answers with the verification verdict and the content analysis.
 // It has its own DNS resolver and cache; it never holds a key or a store handle.
 //
 // Tasks run first come, first served, a few at a time: verification and MIME

@@ -43,8 +43,8 @@ describe('message analysis pool', () => {
     ]);
     assert.equal(a.verdict?.spf, 'pass');
     assert.equal(a.verdict?.dmarc.result, 'pass');
-    assert.equal(a.summary.subject, 'one');
-    assert.deepEqual({ ...a.summary }, { ...b.summary });
+    assert.equal(a.content.summary.subject, 'one');
+    assert.deepEqual({ ...a.content.summary }, { ...b.content.summary });
     assert.equal(a.verdict?.spf, b.verdict?.spf);
   });
 
@@ -52,7 +52,7 @@ describe('message analysis pool', () => {
     const results = await Promise.all(
       Array.from({ length: 30 }, (_, i) => threaded.analyse(input(message(`m${i}`)))),
     );
-    for (const [i, r] of results.entries()) assert.equal(r.summary.subject, `m${i}`);
+    for (const [i, r] of results.entries()) assert.equal(r.content.summary.subject, `m${i}`);
   });
 
   it('survives malformed MIME and skips verification when told to', async () => {
@@ -62,7 +62,7 @@ describe('message analysis pool', () => {
     );
     const r = await threaded.analyse(input(broken, false));
     assert.equal(r.verdict, null);
-    assert.equal(r.summary.subject, 'broken');
+    assert.equal(r.content.summary.subject, 'broken');
   });
 
   it('reports DNS failure as a temporary verdict, not an error', async () => {
@@ -77,7 +77,7 @@ describe('message analysis pool', () => {
     try {
       const r = await unreachable.analyse(input(message('nodns')));
       assert.match(r.verdict?.spf ?? '', /temperror|none|neutral/);
-      assert.equal(r.summary.subject, 'nodns');
+      assert.equal(r.content.summary.subject, 'nodns');
     } finally {
       await unreachable.close();
     }

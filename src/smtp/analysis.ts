@@ -1,5 +1,5 @@
 // Message analysis off the main thread: SPF/DKIM/DMARC/ARC verification and the
-// MIME summary are pure functions of the message bytes (plus DNS), so a small pool
+// MIME analysis (summary, structure, search tokens) are pure functions of the message bytes (plus DNS), so a small pool
 // of worker threads runs them while the main thread keeps serving SMTP sessions and
 // committing to the store. With no spare core (threads = 0) they run inline.
 //
@@ -8,7 +8,7 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { type MessageSummary, summarise } from '../mime/summary.ts';
+import { analyseContent, type MessageContent } from '../mail/content.ts';
 import { createDnsResolver, type DnsResolver } from '../net/dns.ts';
 import { type AuthVerdict, verifyMessage } from './verify.ts';
 
@@ -23,7 +23,7 @@ export interface AnalysisInput {
 
 export interface Analysis {
   readonly verdict: AuthVerdict | null;
-  readonly summary: MessageSummary;
+  readonly content: MessageContent;
 }
 
 export interface AnalyserOptions {
@@ -39,7 +39,7 @@ export interface Analyser {
 
 /** The work itself, shared by the inline path and the worker threads. */
 export async function analyse(input: AnalysisInput, resolver: DnsResolver): Promise<Analysis> {
-  const [verdict, summary] = await Promise.all([
+  const [verdict, content] = await Promise.all([
     input.verify
       ? verifyMessage({
           message: input.message,
@@ -50,9 +50,9 @@ export async function analyse(input: AnalysisInput, resolver: DnsResolver): Prom
           resolver,
         })
       : null,
-    summarise(input.message),
+    analyseContent(input.message),
   ]);
-  return { verdict, summary };
+  return { verdict, content };
 }
 
 /** Analyses one thread runs at once (see analysis-thread.ts for why not all). */

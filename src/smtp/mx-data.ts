@@ -9,6 +9,7 @@
 import type { Readable } from 'node:stream';
 import type { SMTPServerSession } from 'smtp-server';
 import { newId } from '../core/ids.ts';
+import { prependedHeaders } from '../mail/content.ts';
 import { type DeliveryTarget, deliver } from '../mail/deliver.ts';
 import { countMailboxes, fieldValues, scanHeaderBlock } from '../mime/header-block.ts';
 import type { Account } from '../store/types.ts';
@@ -46,7 +47,7 @@ export async function handleData(
   const message = stripForgedAuthResults(data, deps.rt.config.hostname);
   const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
   const helo = session.hostNameAppearsAs || '';
-  const { verdict, summary } = await deps.analyser.analyse({
+  const { verdict, content } = await deps.analyser.analyse({
     message,
     ip: session.remoteAddress,
     helo,
@@ -80,11 +81,12 @@ export async function handleData(
     mailFrom,
     date: new Date(),
   });
-  const raw = Buffer.concat([Buffer.from(trace + authHeader, 'utf8'), message]);
+  const prefix = Buffer.from(trace + authHeader, 'utf8');
+  const raw = Buffer.concat([prefix, message]);
   const targets = await targetsOf(deps, rcpts, accepted, junk);
   await deliver(
     { store: deps.rt.store, accountKeys: deps.accountKeys },
-    { raw, summary, targets, internalDate: Date.now() },
+    { raw, content: prependedHeaders(content, prefix.length), targets, internalDate: Date.now() },
   );
   deps.logger.info(
     { session: session.id, id, size: raw.length, recipients: targets.length, junk },

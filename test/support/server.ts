@@ -58,6 +58,8 @@ export async function install(options: InstallOptions = {}): Promise<Installatio
     dataDir: '.',
     mxHost: '127.0.0.1',
     mxPort: 0,
+    imapPort: 0,
+    pop3Port: 0,
     env,
   });
   const rt = await openRuntime(r.config, { env });

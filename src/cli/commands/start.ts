@@ -11,14 +11,20 @@ import { addAccount, addDomain } from '../../admin/accounts.ts';
 import { startCluster } from '../../app/cluster.ts';
 import { initInstallation } from '../../app/init.ts';
 import { dataPaths, openRuntime } from '../../app/runtime.ts';
-import { ROLES, type Role, startServer } from '../../app/start.ts';
+import { type Listening, ROLES, type Role, startServer } from '../../app/start.ts';
 import { runWorker } from '../../app/worker.ts';
 import { SealpostError } from '../../core/errors.ts';
 import { createLogger } from '../../log/logger.ts';
 import { type CommandContext, cliActor, flagString, loadCliConfig } from '../context.ts';
 import { generatePassword } from '../password-input.ts';
 
-export const DEV = { domain: 'sealpost.test', user: 'dev@sealpost.test', mxPort: 2525 } as const;
+export const DEV = {
+  domain: 'sealpost.test',
+  user: 'dev@sealpost.test',
+  mxPort: 2525,
+  imapPort: 9993,
+  pop3Port: 9995,
+} as const;
 
 export async function startCommand(ctx: CommandContext): Promise<void> {
   const dev = ctx.flags['dev'] === true;
@@ -60,8 +66,7 @@ export async function startCommand(ctx: CommandContext): Promise<void> {
 
   const processes = workers <= 1 ? 'one process' : `${workers} worker processes`;
   const lines = [`Sealpost is running (${config.hostname}), data in ${config.data_dir}, ${processes}`];
-  for (const l of server.listening)
-    lines.push(`  ${l.role.padEnd(6)} smtp://${l.host}:${l.port}  (STARTTLS offered)`);
+  for (const l of server.listening) lines.push(`  ${l.role.padEnd(6)} ${describeListener(l)}`);
   if (firstRun !== null) {
     lines.push(
       '',
@@ -73,7 +78,9 @@ export async function startCommand(ctx: CommandContext): Promise<void> {
     lines.push(
       '',
       'Send it a message:',
-      `  swaks --server 127.0.0.1:${server.listening[0]?.port ?? DEV.mxPort} --from you@example.org --to ${DEV.user}`,
+      `  swaks --server 127.0.0.1:${server.listening.find((l) => l.role === 'mx')?.port ?? DEV.mxPort} --from you@example.org --to ${DEV.user}`,
+      'Read it with any IMAP client (the certificate is self-signed), e.g.:',
+      `  curl -k --user ${DEV.user} "imaps://127.0.0.1:${server.listening.find((l) => l.role === 'imap')?.port ?? DEV.imapPort}/INBOX;UID=1"`,
       'Stop with Ctrl-C; `npm start` again reuses the same data.',
     );
   }
@@ -90,6 +97,13 @@ export async function startCommand(ctx: CommandContext): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+function describeListener(l: Listening): string {
+  const scheme = { mx: 'smtp', imap: 'imap', pop3: 'pop3' }[l.role];
+  if (l.role !== 'mx' && l.security === 'tls') return `${scheme}s://${l.host}:${l.port}  (implicit TLS)`;
+  const offer = l.role === 'pop3' ? 'STLS' : 'STARTTLS';
+  return `${scheme}://${l.host}:${l.port}  (${offer} offered${l.role === 'mx' ? '' : ', login only after it'})`;
 }
 
 function parseRoles(value: string | undefined): Role[] {
@@ -113,6 +127,8 @@ async function initDev(ctx: CommandContext): Promise<{ user: string; password: s
     dataDir: '.',
     mxHost: '127.0.0.1',
     mxPort: DEV.mxPort,
+    imapPort: DEV.imapPort,
+    pop3Port: DEV.pop3Port,
     env: ctx.io.env,
   });
   const rt = await openRuntime(r.config, { env: ctx.io.env });

@@ -1,0 +1,231 @@
+// The selected mailbox as one session sees it (RFC 9051 §2.3.1, §7.4, §7.5):
+// sequence numbers, UIDs, flags and modseqs as last reported to the client, and
+// the sync that brings the view up to date with the store and tells the client.
+//
+// Invariants:
+// - Sequence numbers change only through EXPUNGE/VANISHED responses this session
+//   has sent; an expunge made elsewhere is held back (pendingExpunge) while a
+//   sequence-number command runs (RFC 9051 §7.5.1: no EXPUNGE during FETCH, STORE
+//   or SEARCH) and reported at the next command that allows it.
+// - The view follows the store by modseq (RFC 7162): entries with a modseq above
+//   the view's are new or changed, expunges come from the change feed. This works
+//   across processes and nodes; the in-process change feed only makes it prompt.
+// - Changes this session made itself are applied to the view at once (with their
+//   modseq), so they are not echoed back as unsolicited FETCHes.
+
+import type { Mailbox, MessageEntry, Store } from '../store/types.ts';
+import { ImapCommandBad } from './errors.ts';
+import type { SequenceSet } from './protocol/index.ts';
+
+export interface ViewEntry {
+  readonly uid: number;
+  flags: readonly string[];
+  modseq: number;
+  readonly size: number;
+  readonly internalDate: number;
+  readonly messageId: string;
+  readonly threadId: string;
+}
+
+export interface SyncOptions {
+  /** Whether EXPUNGE/VANISHED may be sent now (false during FETCH, STORE, SEARCH by sequence number). */
+  readonly allowExpunge: boolean;
+  readonly condstore: boolean;
+  readonly qresync: boolean;
+}
+
+export class SelectedMailbox {
+  readonly id: string;
+  readonly name: string;
+  readonly readOnly: boolean;
+  readonly uidValidity: number;
+  uids: number[] = [];
+  readonly entries = new Map<number, ViewEntry>();
+  /** Highest modseq the client has been told of (the view is current up to here). */
+  modseq: number;
+  uidNext: number;
+  /** Expunged in the store, not yet reported (their entries stay in the view). */
+  readonly pendingExpunge = new Set<number>();
+  /** UIDs of the last SEARCH RETURN (SAVE), for `$` (RFC 5182). */
+  searchResult: number[] = [];
+  /** Set by the change feed: something may have changed since the last sync. */
+  dirty = false;
+  /** Deleted by another session: the next command ends the session (RFC 9051 §7.1 BYE). */
+  gone = false;
+
+  constructor(mailbox: Mailbox, entries: readonly MessageEntry[], readOnly: boolean) {
+    this.id = mailbox.id;
+    this.name = mailbox.name;
+    this.readOnly = readOnly;
+    this.uidValidity = mailbox.uidValidity;
+    this.modseq = mailbox.highestModseq;
+    this.uidNext = mailbox.uidNext;
+    for (const e of entries) this.#add(e);
+  }
+
+  #add(e: MessageEntry): void {
+    this.uids.push(e.uid);
+    this.entries.set(e.uid, {
+      uid: e.uid,
+      flags: e.flags,
+      modseq: e.modseq,
+      size: e.size,
+      internalDate: e.internalDate,
+      messageId: e.messageId,
+      threadId: e.threadId,
+    });
+  }
+
+  get exists(): number {
+    return this.uids.length;
+  }
+
+  /** 1-based sequence number of a UID in the view, or 0. */
+  seqOf(uid: number): number {
+    let lo = 0;
+    let hi = this.uids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.uids[mid]!;
+      if (v === uid) return mid + 1;
+      if (v < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
+  }
+
+  /** Index of the first UID >= uid. */
+  #lowerBound(uid: number): number {
+    let lo = 0;
+    let hi = this.uids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.uids[mid]! < uid) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The UIDs a sequence set names, ascending, without duplicates. Sequence numbers out of range are BAD. */
+  resolve(set: SequenceSet, byUid: boolean): number[] {
+    if (set.kind === 'searchres') return this.searchResult.filter((u) => this.entries.has(u));
+    const out = new Set<number>();
+    const count = this.uids.length;
+    const maxUid = count > 0 ? this.uids[count - 1]! : 0;
+    for (const r of set.ranges) {
+      if (byUid) {
+        const a = r.from === '*' ? maxUid : r.from;
+        const b = r.to === '*' ? maxUid : r.to;
+        const lo = Math.min(a, b);
+        const hi = Math.max(a, b);
+        for (let i = this.#lowerBound(lo); i < count && this.uids[i]! <= hi; i++) out.add(this.uids[i]!);
+      } else {
+        if (count === 0) throw new ImapCommandBad('No messages in the mailbox');
+        const a = r.from === '*' ? count : r.from;
+        const b = r.to === '*' ? count : r.to;
+        if (a > count || b > count) throw new ImapCommandBad('Invalid message sequence number');
+        for (let i = Math.min(a, b); i <= Math.max(a, b); i++) out.add(this.uids[i - 1]!);
+      }
+    }
+    return [...out].sort((x, y) => x - y);
+  }
+
+  /** Apply a flag change this session made (its FETCH is sent by the caller). */
+  applyFlags(uid: number, flags: readonly string[], modseq: number): void {
+    const e = this.entries.get(uid);
+    if (e === undefined) return;
+    e.flags = flags;
+    e.modseq = Math.max(e.modseq, modseq);
+  }
+
+  /** Remove UIDs this session expunged; returns the sequence numbers to report, in sending order. */
+  removeExpunged(uids: readonly number[]): number[] {
+    const seqs: number[] = [];
+    const gone = new Set(uids);
+    // Highest first: each EXPUNGE renumbers the messages above it (RFC 9051 §7.5.1).
+    for (let i = this.uids.length - 1; i >= 0; i--) {
+      const uid = this.uids[i]!;
+      if (!gone.has(uid)) continue;
+      seqs.push(i + 1);
+      this.entries.delete(uid);
+      this.pendingExpunge.delete(uid);
+    }
+    if (seqs.length > 0) this.uids = this.uids.filter((u) => !gone.has(u));
+    return seqs;
+  }
+
+  /**
+   * Bring the view up to date with the store; returns the untagged responses to send
+   * (EXPUNGE or VANISHED first, then EXISTS, then FETCH for changed flags).
+   */
+  async sync(store: Store, opts: SyncOptions): Promise<string[]> {
+    const mailbox = await store.getMailboxById(this.id);
+    if (mailbox === null || mailbox.uidValidity !== this.uidValidity) {
+      this.gone = true;
+      return [];
+    }
+    this.dirty = false;
+    const out: string[] = [];
+    if (mailbox.highestModseq > this.modseq) {
+      const since = this.modseq;
+      const [changed, expunged] = await Promise.all([
+        store.listEntries(this.id),
+        store.expungedSince(this.id, since),
+      ]);
+      for (const uid of expunged) if (this.entries.has(uid)) this.pendingExpunge.add(uid);
+      const lastUid = this.uids.length > 0 ? this.uids[this.uids.length - 1]! : 0;
+      const flagChanges: ViewEntry[] = [];
+      let added = 0;
+      for (const e of changed) {
+        if (e.modseq <= since) continue;
+        if (e.uid > lastUid) {
+          this.#add(e);
+          added++;
+        } else {
+          const v = this.entries.get(e.uid);
+          if (v === undefined || v.modseq >= e.modseq) continue;
+          const same = v.flags.length === e.flags.length && v.flags.every((f, i) => f === e.flags[i]);
+          v.modseq = e.modseq;
+          if (!same) {
+            v.flags = e.flags;
+            flagChanges.push(v);
+          } else if (opts.condstore) flagChanges.push(v);
+        }
+      }
+      this.modseq = mailbox.highestModseq;
+      this.uidNext = mailbox.uidNext;
+      if (opts.allowExpunge) out.push(...this.#reportExpunges(opts.qresync));
+      if (added > 0) out.push(`${this.uids.length} EXISTS`);
+      for (const v of flagChanges) {
+        const seq = this.seqOf(v.uid);
+        if (seq === 0 || this.pendingExpunge.has(v.uid)) continue;
+        const modseq = opts.condstore ? ` MODSEQ (${v.modseq})` : '';
+        out.push(`${seq} FETCH (UID ${v.uid} FLAGS (${v.flags.join(' ')})${modseq})`);
+      }
+    } else if (opts.allowExpunge && this.pendingExpunge.size > 0) {
+      out.push(...this.#reportExpunges(opts.qresync));
+    }
+    return out;
+  }
+
+  #reportExpunges(qresync: boolean): string[] {
+    if (this.pendingExpunge.size === 0) return [];
+    const uids = [...this.pendingExpunge].sort((a, b) => a - b);
+    const seqs = this.removeExpunged(uids);
+    if (qresync) return [`VANISHED ${compactSet(uids)}`];
+    return seqs.map((s) => `${s} EXPUNGE`);
+  }
+}
+
+/** Ascending numbers as a compact sequence set: 1:3,5,7:9. */
+export function compactSet(sorted: readonly number[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
