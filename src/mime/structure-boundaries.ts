@@ -11,6 +11,7 @@ import type { BoundaryHit, BoundaryMatcher } from './structure-headers.ts';
 const NL_DASHES = Buffer.from('\n--', 'latin1');
 const DENSE = 64;
 const WINDOW = 1 << 16;
+const BLOOM_MASK = 0xfff;
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
@@ -34,6 +35,7 @@ export class BoundaryScanner implements BoundaryMatcher {
   /** Cheap filters rebuilt on push/pop: first and last bytes of the open boundaries. */
   #first = new Uint8Array(256);
   #last = new Uint8Array(256);
+  #bloom = new Uint8Array(BLOOM_MASK + 1);
 
   constructor(raw: Buffer) {
     this.#raw = raw;
@@ -55,8 +57,10 @@ export class BoundaryScanner implements BoundaryMatcher {
   #filters(): void {
     this.#first.fill(0);
     this.#last.fill(0);
+    this.#bloom.fill(0);
     this.#maxLen = 0;
-    for (const { bytes } of this.#stack) {
+    for (const { bytes, hash } of this.#stack) {
+      this.#bloom[hash & BLOOM_MASK] = 1;
       this.#first[bytes[0]!] = 1;
       this.#last[bytes[bytes.length - 1]!] = 1;
       this.#maxLen = Math.max(this.#maxLen, bytes.length);
@@ -85,25 +89,34 @@ export class BoundaryScanner implements BoundaryMatcher {
     const from = L + 2;
     if (this.#first[raw[from] ?? 0] === 0) return null;
     const maxContent = this.#maxLen + 2;
+    // One walk to the line end: content end without trailing white space, and the
+    // FNV hashes of the content (open) and of the content less "--" (close).
     let j = from;
-    let e = from; // end of the content without trailing white space
+    let e = from;
+    let hCur = FNV_OFFSET;
+    let hPrev = FNV_OFFSET;
+    let hOpen = 0;
+    let hClose = 0;
     while (j < raw.length) {
       const c = raw[j]!;
       if (c === 0x0a) break;
+      const hNext = Math.imul(hCur ^ c, FNV_PRIME);
       if (c !== 0x20 && c !== 0x09 && c !== 0x0d) {
         if (j - from >= maxContent) return null; // longer than any open boundary
         e = j + 1;
+        hOpen = hNext;
+        hClose = hPrev;
       }
+      hPrev = hCur;
+      hCur = hNext;
       j++;
     }
     const n = e - from;
     if (n === 0 || this.#last[raw[e - 1]!] === 0) return null;
-    let level = -1;
+    let level = this.#find(hOpen >>> 0, from, n);
     let close = false;
-    const open = this.#find(from, n);
-    if (open !== -1) level = open;
     if (n >= 2 && raw[e - 1] === 0x2d && raw[e - 2] === 0x2d) {
-      const closing = this.#find(from, n - 2);
+      const closing = this.#find(hClose >>> 0, from, n - 2);
       if (closing > level) [level, close] = [closing, true];
     }
     if (level === -1) return null;
@@ -118,10 +131,10 @@ export class BoundaryScanner implements BoundaryMatcher {
     };
   }
 
-  /** Innermost level whose boundary is raw[from, from+n), or -1. */
-  #find(from: number, n: number): number {
-    if (n === 0) return -1;
-    const list = this.#byHash.get(hashBytes(this.#raw, from, from + n));
+  /** Innermost level whose boundary is raw[from, from+n) (of FNV hash h), or -1. */
+  #find(h: number, from: number, n: number): number {
+    if (n === 0 || this.#bloom[h & BLOOM_MASK] === 0) return -1;
+    const list = this.#byHash.get(h);
     if (list === undefined) return -1;
     for (let k = list.length - 1; k >= 0; k--) {
       const level = list[k]!;

@@ -1,22 +1,25 @@
-// Cross-checks parseStructure on test/corpus/mime against Python 3's `email` package
-// (compat32), and checks the rendered BODYSTRUCTURE/BODY/ENVELOPE twice: with
-// imapflow's response parser (handler/imap-handler `parser`, tools
-// `parseBodystructure`/`parseEnvelope`, fed a framed `* 1 FETCH (...)` line as its
-// ImapStream would) and with a strict reader of the RFC 9051 §9 grammar
-// (imap/render/test-reader.ts) that also checks the extension data's shape.
-// Deliberate differences, normalised here: Python keeps folding CRLFs inside
-// parameter values and keeps a trailing "(comment)" in an unquoted value (we
+// Cross-checks parseStructure on test/corpus/mime, and on 150 generated MIME trees,
+// against Python 3's `email` package (compat32), and checks the rendered
+// BODYSTRUCTURE/BODY/ENVELOPE twice: with imapflow's response parser
+// (handler/imap-handler `parser`, tools `parseBodystructure`/`parseEnvelope`, fed a
+// framed `* 1 FETCH (...)` line as its ImapStream would) and with a strict reader of
+// the RFC 9051 §9 grammar (imap/render/test-reader.ts) that also checks the
+// extension data's shape.
+// Deliberate differences from Python, normalised here: Python keeps folding CRLFs
+// inside parameter values and a trailing "(comment)" in an unquoted value (we
 // unfold and drop it, RFC 2045 §5.1); Python reads message/delivery-status as a
 // list of header blocks (we keep it a leaf, as IMAP servers do); RFC 2231 values
-// are compared decoded (we keep them encoded as name*=charset'lang'value); the
-// last part of a multipart that runs to EOF without a close delimiter keeps its
-// final CRLF with us (no delimiter follows to own it), Python drops it.
+// are compared decoded (we keep them encoded as name*=charset'lang'value); the last
+// part of a multipart that runs to EOF without a close delimiter keeps its final
+// CRLF with us (no delimiter follows to own it), Python drops it; a multipart with
+// no part is a leaf for Python, for us it has one empty text/plain part.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { parser } from 'imapflow/lib/handler/imap-handler.js';
 import { parseBodystructure, parseEnvelope } from 'imapflow/lib/tools.js';
 import type { MessageAddressObject, MessageStructureObject } from 'imapflow/lib/types.js';
@@ -32,6 +35,48 @@ const dir = join(import.meta.dirname, '../../test/corpus/mime');
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.eml'))
   .sort();
+
+/** Random MIME trees (nesting, digests, odd boundaries, LF or CRLF, lost close delimiters). */
+function generate(count: number, seed: number): Buffer[] {
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const pick = <T>(a: readonly T[]): T => a[rnd(a.length)]!;
+  const part = (depth: number, nl: string, digest: boolean): string => {
+    const r = rnd(10);
+    if (depth < 4 && r < 3) {
+      const b = pick(['b', 'bb', `x-${depth}`, `----=_Part_${rnd(100)}`, 'abc', `abc-${depth}`, 'a b']);
+      const kids = Array.from({ length: rnd(4) }, () => part(depth + 1, nl, r === 2));
+      const body = kids.map((k) => `--${b}${pick(['', '', ' ', '\t'])}${nl}${k}${nl}`).join('');
+      const close = pick([`--${b}--${nl}`, `--${b}--`, '', `--${b}-- ${nl}epilogue${nl}`]);
+      const sub = r === 2 ? 'digest' : pick(['mixed', 'alternative']);
+      return `Content-Type: multipart/${sub}; boundary="${b}"${nl}${nl}${pick(['', `preamble${nl}`])}${body}${close}`;
+    }
+    if (depth < 4 && r === 3)
+      return `Content-Type: message/rfc822${nl}${nl}Subject: s${depth}${nl}${part(depth + 1, nl, false)}`;
+    const text = pick(['', 'x', `line${nl}`, `a${nl}b${nl}${nl}`, '--notb', `--b-x${nl}y`]);
+    const types = [
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Type: application/x',
+      '',
+      'Content-Type: text/html',
+    ];
+    const ct = digest && rnd(2) ? '' : pick(types);
+    return `${ct === '' ? '' : ct + nl}X-H: ${rnd(9)}${nl}${nl}${text}`;
+  };
+  return Array.from({ length: count }, () =>
+    Buffer.from(`From: a@b\r\n${part(0, pick(['\r\n', '\n']), false)}`),
+  );
+}
+
+const genDir = mkdtempSync(join(tmpdir(), 'sealpost-mime-'));
+after(() => rmSync(genDir, { recursive: true, force: true }));
+const generated = generate(150, 7).map((raw, i) => {
+  const path = join(genDir, `${i}.eml`);
+  writeFileSync(path, raw);
+  return path;
+});
 
 const PY = String.raw`
 import email, email.policy, json, re, sys
@@ -66,7 +111,9 @@ interface PyPart {
 }
 
 const python = JSON.parse(
-  execFileSync('python3', ['-c', PY, ...files.map((f) => join(dir, f))], { maxBuffer: 64 << 20 }).toString(),
+  execFileSync('python3', ['-c', PY, ...files.map((f) => join(dir, f)), ...generated], {
+    maxBuffer: 64 << 20,
+  }).toString(),
 ) as Record<string, PyPart>;
 
 function ourParams(p: MimePart): [string, string][] {
@@ -91,6 +138,8 @@ function compare(
   assert.deepEqual(ourParams(ours), pyParams, `${at} params`);
   if (py.type === 'message/delivery-status') return;
   if (ours.type === 'multipart') {
+    // A multipart without any part: Python keeps no part list, we add one empty text/plain.
+    if (py.children === undefined && ours.children.length === 1 && ours.children[0]!.size === 0) return;
     assert.equal(ours.children.length, py.children?.length, `${at} child count`);
     ours.children.forEach((c, i) => {
       compare(raw, s, c, py.children![i]!, [...path, i + 1], where);
@@ -106,13 +155,10 @@ function compare(
   }
   assert.equal(py.children, undefined, `${at} leaf in both`);
   let body = raw.subarray(ours.bodyStart, ours.bodyEnd);
-  let binary = extractBinary(raw, s, path.length === 0 ? [1] : path);
+  let binary = extractBinary(raw, s, path);
   assert.ok(Buffer.isBuffer(binary), `${at} known CTE`);
-  if (
-    ours.bodyEnd === raw.length &&
-    path.length > 0 &&
-    py.raw === body.toString('hex').replace(/0d0a$/, '')
-  ) {
+  const hex = body.toString('hex');
+  if (ours.bodyEnd === raw.length && path.length > 0 && hex.endsWith('0d0a') && py.raw === hex.slice(0, -4)) {
     // A multipart that runs to EOF without its close delimiter: Python drops the
     // last part's final CRLF as if a delimiter followed; we keep every byte.
     body = body.subarray(0, -2);
@@ -213,8 +259,11 @@ function sameAsImapflow(
   assert.equal(theirs.size, ours.size, `${at} size`);
   assert.equal(theirs.encoding, ours.encoding.toLowerCase(), `${at} encoding`);
   if (ours.type === 'text') assert.equal(theirs.lineCount, ours.lines, `${at} lines`);
-  const path = (theirs.part ?? '1').split('.').map(Number);
-  assert.equal(findPart(s, enclosed ? [...path, 1] : path), ours, `${at} part number ${theirs.part}`);
+  // imapflow does not prefix the parts of a message/rfc822 that is the whole message with "1".
+  if (s.body.message === null) {
+    const path = (theirs.part ?? '1').split('.').map(Number);
+    assert.equal(findPart(s, enclosed ? [...path, 1] : path), ours, `${at} part number ${theirs.part}`);
+  }
   if (ours.message !== null && ours.subtype === 'rfc822') {
     assert.equal(theirs.childNodes?.length, 1, `${at} enclosed message`);
     sameAddresses(ours.message.envelope.from, theirs.envelope?.from, `${at} enclosed from`);
@@ -226,56 +275,58 @@ test('the corpus has the planned ~25 messages', () => {
   assert.ok(files.length >= 25, `${files.length} messages`);
 });
 
-for (const f of files) {
-  test(`corpus ${f}: structure agrees with Python's email package`, () => {
-    const raw = readFileSync(join(dir, f));
-    const s = parseStructure(raw);
-    compare(raw, s, s.body, python[join(dir, f)]!, [], f);
-  });
-
-  test(`corpus ${f}: imapflow parses our BODYSTRUCTURE and ENVELOPE back to the same structure`, async () => {
-    const s = parseStructure(readFileSync(join(dir, f)));
-    const line = `* 1 FETCH (BODYSTRUCTURE ${renderBodyStructure(s.body, true)} ENVELOPE ${renderEnvelope(s.envelope)})`;
-    const { payload, literals } = frame(line);
-    const response = await parser(payload, { literals });
-    assert.equal(response.command, '1'); // imapflow: the number is the command, FETCH the first attribute
-    const items = response.attributes?.[1] as unknown as Parameters<typeof parseBodystructure>[0];
-    const structure = parseBodystructure(items[1] as Parameters<typeof parseBodystructure>[0]);
-    sameAsImapflow(s, s.body, structure, f);
-    const env = parseEnvelope(items[3] as Parameters<typeof parseEnvelope>[0]);
-    const e = s.envelope;
-    if (e.subject !== null && !e.subject.includes('=?')) assert.equal(env.subject, e.subject);
-    assert.equal(env.messageId, e.messageId ?? undefined);
-    for (const [name, ours] of [
-      ['from', e.from],
-      ['sender', e.sender],
-      ['replyTo', e.replyTo],
-      ['to', e.to],
-      ['cc', e.cc],
-      ['bcc', e.bcc],
-    ] as const)
-      sameAddresses(ours, env[name], `${f} ${name}`);
-  });
-
-  test(`corpus ${f}: BODYSTRUCTURE, BODY and ENVELOPE parse under the RFC 9051 grammar`, () => {
-    const raw = readFileSync(join(dir, f));
-    const s = parseStructure(raw);
-    for (const extensible of [true, false]) {
-      const r = new WireReader(`(${renderBodyStructure(s.body, extensible)} ${renderEnvelope(s.envelope)})`);
-      const items = r.list();
-      r.done();
-      const body = readBody(items[0]!, extensible);
-      sameShape(s.body, body, f);
-      assert.equal(countParts(body), countParts(s.body), `${f} part count`);
-      const env = readEnvelope(items[1]!);
-      assert.deepEqual(env.fields, [
-        s.envelope.date,
-        s.envelope.subject,
-        s.envelope.inReplyTo,
-        s.envelope.messageId,
-      ]);
-      const e = s.envelope;
-      assert.deepEqual(env.addresses, [e.from, e.sender, e.replyTo, e.to, e.cc, e.bcc]);
-    }
-  });
+function checkPython(path: string, name: string): void {
+  const raw = readFileSync(path);
+  const s = parseStructure(raw);
+  compare(raw, s, s.body, python[path]!, s.body.type === 'multipart' ? [] : [1], name);
 }
+
+async function checkImapflow(path: string, name: string): Promise<void> {
+  const s = parseStructure(readFileSync(path));
+  const line = `* 1 FETCH (BODYSTRUCTURE ${renderBodyStructure(s.body, true)} ENVELOPE ${renderEnvelope(s.envelope)})`;
+  const { payload, literals } = frame(line);
+  const response = await parser(payload, { literals });
+  assert.equal(response.command, '1'); // imapflow: the number is the command, FETCH the first attribute
+  type Attrs = Parameters<typeof parseBodystructure>[0];
+  const items = response.attributes?.[1] as unknown as Attrs;
+  sameAsImapflow(s, s.body, parseBodystructure(items[1] as Attrs), name);
+  const env = parseEnvelope(items[3] as Attrs);
+  const e = s.envelope;
+  if (e.subject !== null && !e.subject.includes('=?')) assert.equal(env.subject, e.subject);
+  assert.equal(env.messageId, e.messageId ?? undefined);
+  const lists = { from: e.from, sender: e.sender, replyTo: e.replyTo, to: e.to, cc: e.cc, bcc: e.bcc };
+  for (const [field, ours] of Object.entries(lists))
+    sameAddresses(ours, env[field as keyof typeof lists], `${name} ${field}`);
+}
+
+function checkGrammar(path: string, name: string): void {
+  const s = parseStructure(readFileSync(path));
+  for (const extensible of [true, false]) {
+    const r = new WireReader(`(${renderBodyStructure(s.body, extensible)} ${renderEnvelope(s.envelope)})`);
+    const items = r.list();
+    r.done();
+    const body = readBody(items[0]!, extensible);
+    sameShape(s.body, body, name);
+    assert.equal(countParts(body), countParts(s.body), `${name} part count`);
+    const env = readEnvelope(items[1]!);
+    const e = s.envelope;
+    assert.deepEqual(env.fields, [e.date, e.subject, e.inReplyTo, e.messageId]);
+    assert.deepEqual(env.addresses, [e.from, e.sender, e.replyTo, e.to, e.cc, e.bcc]);
+  }
+}
+
+for (const f of files) {
+  test(`corpus ${f}: structure agrees with Python's email package`, () => checkPython(join(dir, f), f));
+  test(`corpus ${f}: imapflow parses our BODYSTRUCTURE and ENVELOPE back`, () =>
+    checkImapflow(join(dir, f), f));
+  test(`corpus ${f}: BODYSTRUCTURE, BODY, ENVELOPE follow the RFC 9051 grammar`, () =>
+    checkGrammar(join(dir, f), f));
+}
+
+test(`${generated.length} generated MIME trees agree with Python, imapflow and the grammar`, async () => {
+  for (const [i, path] of generated.entries()) {
+    checkPython(path, `generated ${i}`);
+    await checkImapflow(path, `generated ${i}`);
+    checkGrammar(path, `generated ${i}`);
+  }
+});
