@@ -263,7 +263,7 @@ describe('parseStructure: hostile input', () => {
     let p = s.body;
     while (p.children.length > 0) p = p.children[0]!;
     assert.equal(p.type, 'application'); // the too-deep multipart is an opaque leaf
-    assert.ok(ms < 500, `${ms} ms`);
+    assert.ok(ms < 1000, `${ms} ms`);
   });
 
   test(`100,000 parts stop at ${MAX_PARTS}`, () => {
@@ -273,14 +273,14 @@ describe('parseStructure: hostile input', () => {
     const s = parseStructure(raw);
     assert.ok(count(s.body) <= MAX_PARTS, `${count(s.body)} parts`);
     assert.equal(s.body.bodyEnd, raw.length);
-    assert.ok(time(() => parseStructure(raw)) < 500);
+    assert.ok(time(() => parseStructure(raw)) < 1000);
   });
 
   test('100,000 nested message/rfc822 parts: bounded depth', () => {
     const raw = Buffer.from(`${'Content-Type: message/rfc822\r\n\r\n'.repeat(100_000)}end\r\n`);
     const s = parseStructure(raw);
     assert.ok(depth(s.body) <= MAX_DEPTH + 1);
-    assert.ok(time(() => parseStructure(raw)) < 500);
+    assert.ok(time(() => parseStructure(raw)) < 1000);
   });
 
   test('a 1 MB header line and NUL bytes', () => {
@@ -305,7 +305,7 @@ describe('parseStructure: hostile input', () => {
     const s = parseStructure(raw);
     assert.equal(body(raw, s.body), 'body');
     assert.equal(s.envelope.subject, null); // past the budget fields are not read
-    assert.ok(time(() => parseStructure(raw)) < 500);
+    assert.ok(time(() => parseStructure(raw)) < 1000);
   });
 
   test('lines of "--" that are no boundary cost linear time', () => {
@@ -314,7 +314,7 @@ describe('parseStructure: hostile input', () => {
     );
     const s = parseStructure(raw);
     assert.equal(s.body.children.length, 1);
-    assert.ok(time(() => parseStructure(raw)) < 500);
+    assert.ok(time(() => parseStructure(raw)) < 1000);
   });
 
   test('random bytes never throw', () => {
