@@ -12,14 +12,22 @@
 // - deleteAccount drops the address from alias destinations and removes aliases
 //   left with none; one address is an account or an alias, never both;
 // - an alias's domain must be hosted ('store.not-found' otherwise);
-// - a blob ref names one immutable blob: reusing it (a copy) needs the same bytes.
+// - a blob ref names one immutable blob: reusing it (a copy) needs the same bytes;
+// - COPY/MOVE share the message row (no new blob); usage counts per entry;
+// - mailbox-level changes bump that mailbox's modseq with one 'mailbox' change;
+// - reads of a missing mailbox (listEntries, getMessages, expungedSince) are empty;
+// - the maildrop lock expires at its last lock/refresh + the ttl given then.
 
 import { describe } from 'node:test';
 import { accountsContract } from './contract/accounts.ts';
 import { blobsContract } from './contract/blobs.ts';
+import { copyMoveContract } from './contract/copy-move.ts';
 import { feedAuditContract } from './contract/feed-audit.ts';
 import type { OpenStore } from './contract/fixtures.ts';
+import { imapReadsContract } from './contract/imap-reads.ts';
+import { mailboxAdminContract } from './contract/mailbox-admin.ts';
 import { messagesContract } from './contract/messages.ts';
+import { searchLockContract } from './contract/search-lock.ts';
 
 export type { OpenStore } from './contract/fixtures.ts';
 
@@ -29,5 +37,9 @@ export function runStoreContract(name: string, open: OpenStore): void {
     describe('messages', () => messagesContract(open));
     describe('feed and audit', () => feedAuditContract(open));
     describe('blobs', () => blobsContract(open));
+    describe('copy and move', () => copyMoveContract(open));
+    describe('mailbox changes', () => mailboxAdminContract(open));
+    describe('IMAP reads and CONDSTORE', () => imapReadsContract(open));
+    describe('search and maildrop lock', () => searchLockContract(open));
   });
 }

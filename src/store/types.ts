@@ -13,7 +13,15 @@
 //   mailbox's uidValidity stands; uidNext is always greater than every UID used.
 // - Every change to a mailbox's contents or flags raises its highestModseq and is
 //   recorded in the change feed with that modseq, in the same transaction.
-// - Account usedBytes equals the sum of the sizes of its messages' mailbox entries.
+// - Account usedBytes equals the sum of the sizes of its messages' mailbox entries:
+//   a message copied to another mailbox counts once per entry (like Dovecot's and
+//   most quota implementations), and a mailbox's totalBytes likewise.
+// - A message row (blob ref, wrapped key, sealed meta; account-wide) lives while at
+//   least one mailbox entry references it; IMAP COPY/MOVE add entries pointing at
+//   the same row (never a new blob). The row, its thread keys, its search terms and
+//   its blob go in the transaction that removes its last entry.
+// - Mailbox-level changes (create, rename, subscribe, special-use, delete) record
+//   one 'mailbox' change per mailbox affected, with a new modseq of that mailbox.
 // - The audit log is append-only; entries are appended one at a time in a
 //   serialised transaction so that each sees its predecessor.
 
@@ -111,6 +119,11 @@ export interface NewMessage {
   readonly wrappedKey: Uint8Array;
   /** Envelope, headers, bodystructure and preview, sealed under the data key. */
   readonly sealedMeta: Uint8Array;
+  /**
+   * Blind-index tokens (keyed hashes computed by the caller, 16 bytes each) for
+   * searchTerms; duplicates are stored once. Deleted with the message row.
+   */
+  readonly searchTerms?: readonly Uint8Array[];
 }
 
 /** A message as stored: the account-wide part plus its entry in one mailbox. */
@@ -134,6 +147,36 @@ export interface Appended {
   readonly messageId: Id;
   readonly mailboxId: Id;
   readonly uid: number;
+  readonly modseq: number;
+}
+
+/**
+ * One mailbox entry without its sealed parts: what IMAP SELECT and POP3 keep in
+ * memory for a whole mailbox (entries of equal flags may share one frozen array).
+ */
+export interface MessageEntry {
+  readonly uid: number;
+  readonly modseq: number;
+  readonly flags: readonly string[];
+  readonly size: number;
+  readonly internalDate: number;
+  readonly messageId: Id;
+  readonly threadId: Id;
+}
+
+/** What COPY and MOVE did (RFC 4315 COPYUID): [sourceUid, newUid] in ascending order. */
+export interface CopyResult {
+  readonly uidValidity: number;
+  readonly pairs: readonly (readonly [number, number])[];
+}
+
+/** What a CONDSTORE STORE did (RFC 7162 §3.1.3). */
+export interface StoreFlagsResult {
+  /** UIDs whose flags changed (ascending); they all got `modseq`. */
+  readonly changed: readonly number[];
+  /** UIDs left alone because their modseq was above unchangedSince (ascending). */
+  readonly conflicts: readonly number[];
+  /** The new modseq, or 0 when nothing changed. */
   readonly modseq: number;
 }
 
@@ -222,6 +265,30 @@ export interface Store {
   getMailboxById(mailboxId: Id): Promise<Mailbox | null>;
   findMailboxBySpecialUse(accountId: Id, use: SpecialUse): Promise<Mailbox | null>;
   listMailboxes(accountId: Id): Promise<Mailbox[]>;
+  /** 'store.not-found'. Records a 'mailbox' change when the value changes. */
+  setSubscribed(mailboxId: Id, subscribed: boolean): Promise<void>;
+  /**
+   * Renames the mailbox and every mailbox below it (names starting with `old/`),
+   * keeping ids, UIDs and uidValidity; records a 'mailbox' change for each.
+   * 'input.invalid' for an empty name, a control character, or a name below the
+   * mailbox itself (`a` to `a/b`); 'store.conflict' if any target name exists (the
+   * same name included); 'store.not-found'. INBOX gets no special treatment here
+   * (RFC 9051 §6.3.6's INBOX rename is the protocol layer's business).
+   */
+  renameMailbox(mailboxId: Id, newName: string): Promise<void>;
+  /**
+   * Deletes the mailbox with its entries (freeing their usage; message rows and
+   * blobs left without entries are deleted, file blobs just after the commit);
+   * records one 'mailbox' change (no per-entry expunge). Children are not touched.
+   * 'store.not-found'.
+   */
+  deleteMailbox(mailboxId: Id): Promise<void>;
+  /**
+   * Set or clear a mailbox's special-use (CREATE (USE ...), RFC 6154); records a
+   * 'mailbox' change when it changes. 'store.conflict' if another mailbox of the
+   * account has it; 'input.invalid' for an unknown use; 'store.not-found'.
+   */
+  setSpecialUse(mailboxId: Id, use: SpecialUse | null): Promise<void>;
 
   // Messages
   /**
@@ -256,6 +323,71 @@ export interface Store {
    * (for logging: one per message that left the store).
    */
   expunge(mailboxId: Id, uids: readonly number[]): Promise<string[]>;
+  /**
+   * IMAP COPY: new entries in `toMailboxId` for the given source UIDs (taken in
+   * ascending UID order; unknown UIDs skipped) pointing at the same message rows (no
+   * blob is copied or re-sealed), flags copied; the target gets one new modseq
+   * (none if nothing was copied) and an 'append' change per entry. Usage grows by
+   * the copies' sizes. Same account only ('input.invalid'); 'store.not-found' for
+   * a missing mailbox; 'store.conflict' if the target's UID space would overflow.
+   */
+  copyMessages(fromMailboxId: Id, uids: readonly number[], toMailboxId: Id): Promise<CopyResult>;
+  /**
+   * IMAP MOVE (RFC 6851): copyMessages, then the source entries are expunged, in one
+   * transaction; the feed gets 'append' changes in the target (its new modseq) and
+   * 'expunge' changes in the source (its new modseq). Usage is unchanged.
+   */
+  moveMessages(fromMailboxId: Id, uids: readonly number[], toMailboxId: Id): Promise<CopyResult>;
+  /**
+   * Like setFlags, for IMAP STORE with CONDSTORE (RFC 7162 §3.1.3): entries whose
+   * modseq is above `unchangedSince` are not changed and are returned in
+   * `conflicts`; entries whose flags would not change are in neither list.
+   * 'store.not-found' for a missing mailbox, 'input.invalid' for a bad flag or a
+   * negative unchangedSince.
+   */
+  storeFlags(
+    mailboxId: Id,
+    uids: readonly number[],
+    flags: readonly string[],
+    mode: FlagMode,
+    unchangedSince?: number,
+  ): Promise<StoreFlagsResult>;
+  /**
+   * UIDs expunged (or moved away) from the mailbox at a modseq above `modseq`, from
+   * the change feed, ascending and distinct (QRESYNC VANISHED (EARLIER), RFC 7162
+   * §3.2.5.1); optionally only those in [minUid, maxUid]. [] for a missing mailbox.
+   */
+  expungedSince(mailboxId: Id, modseq: number, minUid?: number, maxUid?: number): Promise<number[]>;
+  /**
+   * Every entry of the mailbox in UID order without the sealed parts, in one query
+   * (IMAP SELECT, POP3 maildrop). [] for a missing mailbox.
+   */
+  listEntries(mailboxId: Id): Promise<MessageEntry[]>;
+  /** Full rows for a set of UIDs (IMAP FETCH), UID order; unknown UIDs skipped. */
+  getMessages(mailboxId: Id, uids: readonly number[]): Promise<StoredMessage[]>;
+
+  // Search (DESIGN.md "Search": a blind index of keyed hashes made by the caller)
+  /**
+   * Ids of the account's messages whose terms include ALL of `terms` (an empty list:
+   * every message of the account); the caller intersects with a mailbox's entries.
+   * 'input.invalid' for a term that is not 16 bytes.
+   */
+  searchTerms(accountId: Id, terms: readonly Uint8Array[]): Promise<Set<Id>>;
+
+  // POP3 maildrop lock (RFC 1939 §8), shared by every process using the store
+  /**
+   * Take the account's maildrop lock for `owner` (a string unique to the session)
+   * for ttlMs: true if acquired. A lock held by another owner is refused until its
+   * expiry (its last lock or refresh + the ttl given then), after which it is stale
+   * and taken over. The owner locking again refreshes it. 'store.not-found' for a
+   * missing account; 'input.invalid' for an empty owner or a ttl that is not a
+   * positive integer.
+   */
+  lockMaildrop(accountId: Id, owner: string, ttlMs: number): Promise<boolean>;
+  /** Extend the owner's lock to now + ttlMs; false if `owner` does not hold it any more. */
+  refreshMaildropLock(accountId: Id, owner: string, ttlMs: number): Promise<boolean>;
+  /** Release the lock if `owner` holds it; otherwise nothing happens. */
+  unlockMaildrop(accountId: Id, owner: string): Promise<void>;
 
   // Change feed
   changesSince(accountId: Id, afterSeq: number, limit?: number): Promise<Change[]>;

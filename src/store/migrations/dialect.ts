@@ -15,6 +15,11 @@ export interface Dialect {
   readonly bool: string;
   /** An increasing, never-reused integer primary key. */
   readonly serialKey: string;
+  /**
+   * Appended to CREATE TABLE for a table stored in its primary-key order (SQLite's
+   * WITHOUT ROWID: one b-tree instead of a table plus an index).
+   */
+  readonly clustered: string;
   /** Statements that make a table refuse UPDATE and DELETE. */
   appendOnly(table: string): string[];
 }
@@ -25,6 +30,7 @@ export const sqliteDialect: Dialect = {
   bytes: 'BLOB',
   bool: 'INTEGER',
   serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+  clustered: ' WITHOUT ROWID',
   appendOnly: (table) => [
     `CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
        BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`,
@@ -35,5 +41,5 @@ export const sqliteDialect: Dialect = {
 
 // For the PostgreSQL backend, when it lands:
 //   int 'BIGINT', bytes 'BYTEA', bool 'BOOLEAN',
-//   serialKey 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+//   serialKey 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', clustered '',
 //   appendOnly: a trigger function raising an exception, plus REVOKE UPDATE, DELETE.

@@ -15,6 +15,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { SealpostError } from '../../core/errors.ts';
 import { initial } from './001-initial.ts';
 import { blobTable } from './002-blob.ts';
+import { imapPop3 } from './003-imap.ts';
 import { type Dialect, sqliteDialect } from './dialect.ts';
 
 export type { Dialect } from './dialect.ts';
@@ -30,7 +31,7 @@ export interface Migration {
   up(db: MigrationDb): void;
 }
 
-export const migrations: readonly Migration[] = [initial, blobTable];
+export const migrations: readonly Migration[] = [initial, blobTable, imapPop3];
 
 export function checkMigrationList(list: readonly Migration[]): void {
   list.forEach((m, i) => {

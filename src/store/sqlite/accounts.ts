@@ -4,7 +4,7 @@
 //   one transaction: an account never exists without its keys;
 // - usedBytes starts at 0 and is only changed by messages.ts;
 // - deleteAccount removes every row of the account (keys, mailboxes, entries,
-//   messages, thread keys, change-feed rows) and drops its address from alias
+//   messages, thread keys, search terms, maildrop lock, change-feed rows) and drops its address from alias
 //   destinations (aliases left with none are removed); it returns the blob refs
 //   that no other account's message still uses, for the caller to delete after
 //   the commit;
@@ -18,6 +18,7 @@ import type { SqliteDb } from './db.ts';
 import { domainOf, unlinkAliasDestination } from './directory.ts';
 import { insertMailbox } from './mailboxes.ts';
 import { str, toAccount, toAccountKey } from './rows.ts';
+import { deleteAccountTerms } from './search.ts';
 
 const ACCOUNT_COLUMNS =
   'account.id, account.address, account.domain_id, account.password_hash, account.disabled, ' +
@@ -122,7 +123,8 @@ export function deleteAccount(tx: Tx, accountId: Id): string[] {
     )
     .map((r) => str(r, 'blob_ref'));
   tx.db.run('DELETE FROM change WHERE account_id = ?', accountId);
-  // Cascades to account_key, mailbox, message, mailbox_message and thread_key.
+  deleteAccountTerms(tx, accountId);
+  // Cascades to account_key, mailbox, message, mailbox_message, thread_key and maildrop_lock.
   tx.db.run('DELETE FROM account WHERE id = ?', accountId);
   unlinkAliasDestination(tx, account.address);
   return refs;

@@ -6,6 +6,7 @@
 //   fsync'd, so a resolved write survives a crash or power loss (group commits of
 //   appends relax this for their one COMMIT and resolve only after an fsync of the
 //   WAL off the event loop instead: wal-barrier.ts);
+// - cache_size 32 MiB (see CACHE_KIB);
 // - foreign_keys=ON; busy_timeout lets the CLI write while the server runs (a
 //   writer waiting on another process blocks this event loop for up to that long:
 //   node:sqlite is synchronous);
@@ -18,6 +19,14 @@ import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSy
 import { SealpostError } from '../../core/errors.ts';
 
 export type Row = Record<string, SQLOutputValue>;
+
+/**
+ * Page cache of the connection (SQLite's default is 2 MiB). The search index takes
+ * random inserts all over its b-tree; with the default, inline blobs pushed its
+ * pages out and appends of messages with 500 search terms ran at about 55 a second,
+ * with 32 MiB at about 85 (measured with 50 concurrent callers).
+ */
+const CACHE_KIB = 32 * 1024;
 
 // Extended result codes (https://sqlite.org/rescode.html).
 const CONSTRAINT_FOREIGNKEY = 787;
@@ -48,6 +57,7 @@ export class SqliteDb {
     }
     this.raw.exec('PRAGMA synchronous = FULL');
     this.raw.exec('PRAGMA foreign_keys = ON');
+    this.raw.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
   }
 
   get isOpen(): boolean {

@@ -1,11 +1,13 @@
-// Mailboxes of the SQLite store: creation (with its change-feed entry) and lookups.
+// Mailboxes of the SQLite store: creation (with its change-feed entry) and lookups;
+// renaming, subscribing and deleting are in mailbox-admin.ts.
 // Invariants:
 // - a new mailbox starts with uidNext 1 and highestModseq 1 (its creation is the
 //   first modification, recorded in the change feed as kind 'mailbox');
 // - names and special-uses are unique per account (schema constraints; a clash is
 //   'store.conflict');
-// - counters (messageCount, unseenCount, totalBytes) are only changed by
-//   messages.ts, in the same transaction as the entries they count.
+// - counters (messageCount, unseenCount, totalBytes) are only changed where
+//   entries are (messages.ts, expunge.ts, copy.ts, mailbox-admin.ts), in the same
+//   transaction as the entries they count.
 
 import { SealpostError } from '../../core/errors.ts';
 import type { Id, Mailbox, NewMailbox, SpecialUse } from '../types.ts';
@@ -18,14 +20,19 @@ const SPECIAL_USES: ReadonlySet<string> = new Set(['\\Sent', '\\Drafts', '\\Tras
 export const MAILBOX_COLUMNS = `id, account_id, name, special_use, uid_validity, uid_next, highest_modseq,
   subscribed, message_count, unseen_count, total_bytes, created_at`;
 
+/** 'input.invalid' for a special-use this store does not know. */
+export function checkSpecialUse(use: string | null): void {
+  if (use !== null && !SPECIAL_USES.has(use)) {
+    throw new SealpostError('input.invalid', 'unknown special-use', { specialUse: use });
+  }
+}
+
 function validate(m: NewMailbox): void {
   if (m.name.length === 0) throw new SealpostError('input.invalid', 'empty mailbox name');
   if (!Number.isInteger(m.uidValidity) || m.uidValidity < 1 || m.uidValidity > 0xffffffff) {
     throw new SealpostError('input.invalid', 'uidValidity must be a non-zero 32-bit integer');
   }
-  if (m.specialUse !== null && !SPECIAL_USES.has(m.specialUse)) {
-    throw new SealpostError('input.invalid', 'unknown special-use', { specialUse: m.specialUse });
-  }
+  checkSpecialUse(m.specialUse);
 }
 
 export function insertMailbox(tx: Tx, m: NewMailbox): Mailbox {

@@ -1,5 +1,6 @@
 // Messages of the SQLite store: append (one caller's step; group-commit.ts batches
-// steps), reads, flags, expunge and thread lookup.
+// steps), reads and thread lookup. Flags are in store-flags.ts, expunge in
+// expunge.ts, copy and move in copy.ts.
 // Invariants (each kept inside the one transaction that makes the change):
 // - a mailbox's UIDs are taken from uid_next, which only grows: an expunged UID is
 //   never handed out again;
@@ -11,19 +12,23 @@
 // - a message row lives while a mailbox entry references it; a blob ref is
 //   reported for deletion only once no message row references it (the store then
 //   deletes the blob: blobs.ts);
-// - a message's blob is recorded (blobs.ts) in the step that inserts its row.
+// - a message's blob is recorded (blobs.ts) in the step that inserts its row, and
+//   its search terms (search.ts) too;
+// - listEntries reads no sealed column, so a 100,000-entry mailbox stays small.
 
 import { SealpostError } from '../../core/errors.ts';
 import { checkRef } from '../blobs/file-blob-store.ts';
-import { applyFlags, isSeen, normalizeFlags, sameFlags } from '../flags.ts';
-import type { Appended, FlagMode, Id, NewMessage, StoredMessage } from '../types.ts';
+import { isSeen, normalizeFlags } from '../flags.ts';
+import type { Appended, Id, MessageEntry, NewMessage, StoredMessage } from '../types.ts';
 import type { SqliteBlobs } from './blobs.ts';
 import { recordChange, type Tx } from './changes.ts';
 import type { SqliteDb } from './db.ts';
 import { requireMailbox } from './mailboxes.ts';
 import { num, parseFlags, str, toStoredMessage } from './rows.ts';
+import { checkTerms, insertTerms } from './search.ts';
+import { selectByUids, sortedUids } from './uids.ts';
 
-const MAX_UID = 0xffffffff;
+export const MAX_UID = 0xffffffff;
 
 const MESSAGE_SELECT = `SELECT m.id, m.account_id, e.mailbox_id, e.uid, e.modseq, e.flags, m.blob_ref, m.size,
   m.internal_date, m.thread_id, m.key_version, m.wrapped_key, m.sealed_meta
@@ -53,6 +58,7 @@ export function checkMessage(m: NewMessage): void {
     throw new SealpostError('input.invalid', 'sealedBlob must be bytes', { messageId: m.id });
   }
   checkRef(m.blobRef);
+  if (m.searchTerms !== undefined) checkTerms(m.searchTerms);
 }
 
 function openStep(tx: Tx, steps: Map<Id, MailboxStep>, m: NewMessage): MailboxStep {
@@ -103,6 +109,7 @@ export function appendStep(tx: Tx, blobs: SqliteBlobs, messages: readonly NewMes
       JSON.stringify(flags),
       step.modseq,
     );
+    if (m.searchTerms !== undefined) insertTerms(tx, m.accountId, m.id, m.searchTerms);
     for (const key of m.threadKeys) {
       tx.db.run(
         `INSERT INTO thread_key (account_id, thread_key, message_id, thread_id) VALUES (?, ?, ?, ?)
@@ -161,105 +168,35 @@ export function listMessages(db: SqliteDb, mailboxId: Id, fromUid: number, limit
     .map(toStoredMessage);
 }
 
-function sortedUnique(uids: readonly number[]): number[] {
-  return [...new Set(uids)].filter((u) => Number.isSafeInteger(u) && u > 0).sort((a, b) => a - b);
+export function getMessages(db: SqliteDb, mailboxId: Id, uids: readonly number[]): StoredMessage[] {
+  return selectByUids(db, MESSAGE_SELECT, mailboxId, sortedUids(uids)).map(toStoredMessage);
 }
 
-export function setFlags(
-  tx: Tx,
-  mailboxId: Id,
-  uids: readonly number[],
-  flags: readonly string[],
-  mode: FlagMode,
-): number {
-  const mailbox = requireMailbox(tx.db, mailboxId);
-  normalizeFlags(flags); // refuse bad input even when no entry would change
-  const modseq = mailbox.highestModseq + 1;
-  let changed = 0;
-  let unseenDelta = 0;
-  for (const uid of sortedUnique(uids)) {
-    const row = tx.db.get(
-      'SELECT message_id, flags FROM mailbox_message WHERE mailbox_id = ? AND uid = ?',
-      mailboxId,
-      uid,
-    );
-    if (row === undefined) continue;
-    const current = parseFlags(str(row, 'flags'));
-    const next = applyFlags(current, flags, mode);
-    if (sameFlags(current, next)) continue;
-    tx.db.run(
-      'UPDATE mailbox_message SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?',
-      JSON.stringify(next),
-      modseq,
-      mailboxId,
-      uid,
-    );
-    unseenDelta += (isSeen(next) ? 0 : 1) - (isSeen(current) ? 0 : 1);
-    recordChange(tx, {
-      accountId: mailbox.accountId,
-      mailboxId,
-      kind: 'flags',
-      modseq,
-      uid,
-      messageId: str(row, 'message_id'),
-    });
-    changed++;
-  }
-  if (changed > 0) {
-    tx.db.run(
-      'UPDATE mailbox SET highest_modseq = ?, unseen_count = unseen_count + ? WHERE id = ?',
-      modseq,
-      unseenDelta,
-      mailboxId,
-    );
-  }
-  return changed;
-}
-
-export function expunge(tx: Tx, mailboxId: Id, uids: readonly number[]): string[] {
-  const mailbox = requireMailbox(tx.db, mailboxId);
-  const modseq = mailbox.highestModseq + 1;
-  const messageIds: Id[] = [];
-  let unseen = 0;
-  let bytes = 0;
-  for (const uid of sortedUnique(uids)) {
-    const row = tx.db.get(
-      `SELECT e.message_id, e.flags, m.size FROM mailbox_message e JOIN message m ON m.id = e.message_id
-       WHERE e.mailbox_id = ? AND e.uid = ?`,
-      mailboxId,
-      uid,
-    );
-    if (row === undefined) continue;
-    const messageId = str(row, 'message_id');
-    tx.db.run('DELETE FROM mailbox_message WHERE mailbox_id = ? AND uid = ?', mailboxId, uid);
-    unseen += isSeen(parseFlags(str(row, 'flags'))) ? 0 : 1;
-    bytes += num(row, 'size');
-    messageIds.push(messageId);
-    recordChange(tx, { accountId: mailbox.accountId, mailboxId, kind: 'expunge', modseq, uid, messageId });
-  }
-  if (messageIds.length === 0) return [];
-  tx.db.run(
-    `UPDATE mailbox SET highest_modseq = ?, message_count = message_count - ?, unseen_count = unseen_count - ?,
-       total_bytes = total_bytes - ? WHERE id = ?`,
-    modseq,
-    messageIds.length,
-    unseen,
-    bytes,
+/** Every entry of a mailbox without sealed columns; equal flag lists share one frozen array. */
+export function listEntries(db: SqliteDb, mailboxId: Id): MessageEntry[] {
+  const decoded = new Map<string, readonly string[]>();
+  const rows = db.all(
+    `SELECT e.uid, e.modseq, e.flags, m.size, m.internal_date, e.message_id, m.thread_id
+     FROM mailbox_message e JOIN message m ON m.id = e.message_id WHERE e.mailbox_id = ? ORDER BY e.uid`,
     mailboxId,
   );
-  tx.db.run('UPDATE account SET used_bytes = used_bytes - ? WHERE id = ?', bytes, mailbox.accountId);
-  const refs = new Set<string>();
-  for (const messageId of new Set(messageIds)) {
-    if (
-      tx.db.get('SELECT 1 AS x FROM mailbox_message WHERE message_id = ? LIMIT 1', messageId) !== undefined
-    ) {
-      continue;
+  return rows.map((r) => {
+    const text = str(r, 'flags');
+    let flags = decoded.get(text);
+    if (flags === undefined) {
+      flags = Object.freeze(parseFlags(text));
+      decoded.set(text, flags);
     }
-    const ref = str(tx.db.get('SELECT blob_ref FROM message WHERE id = ?', messageId) ?? {}, 'blob_ref');
-    tx.db.run('DELETE FROM message WHERE id = ?', messageId); // cascades to thread_key
-    if (tx.db.get('SELECT 1 AS x FROM message WHERE blob_ref = ? LIMIT 1', ref) === undefined) refs.add(ref);
-  }
-  return [...refs];
+    return {
+      uid: num(r, 'uid'),
+      modseq: num(r, 'modseq'),
+      flags,
+      size: num(r, 'size'),
+      internalDate: num(r, 'internal_date'),
+      messageId: str(r, 'message_id'),
+      threadId: str(r, 'thread_id'),
+    };
+  });
 }
 
 /** The thread of the earliest message that recorded any of the keys. */

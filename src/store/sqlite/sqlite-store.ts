@@ -8,8 +8,9 @@
 // - appendMessages goes through GroupCommit (one transaction per event-loop turn);
 //   a call with blobs over inlineBlobMaxBytes first writes and fsyncs their files
 //   (blobs.ts), then joins the group commit;
-// - expunge and deleteAccount delete inline blobs in their transaction and file
-//   blobs synchronously right after the COMMIT;
+// - expunge, deleteMailbox and deleteAccount delete inline blobs in their
+//   transaction and file blobs synchronously right after the COMMIT (moveMessages
+//   frees none: the copies keep the message rows);
 // - after close() every method rejects with 'store.unavailable'.
 
 import { dirname, join } from 'node:path';
@@ -23,64 +24,39 @@ import type {
   Appended,
   AuditRow,
   Change,
+  CopyResult,
   Domain,
   FlagMode,
   Id,
   Mailbox,
+  MessageEntry,
   NewAccount,
   NewMailbox,
   NewMessage,
   SpecialUse,
   Store,
   StoredMessage,
+  StoreFlagsResult,
 } from '../types.ts';
 import * as accounts from './accounts.ts';
 import * as audit from './audit.ts';
 import { DEFAULT_INLINE_BLOB_MAX_BYTES, SqliteBlobs } from './blobs.ts';
 import { ChangeFeed, changesSince, type Tx } from './changes.ts';
+import * as copy from './copy.ts';
 import { SqliteDb } from './db.ts';
 import * as directory from './directory.ts';
+import { expunge, expungedSince } from './expunge.ts';
 import { GroupCommit } from './group-commit.ts';
+import * as admin from './mailbox-admin.ts';
 import * as mailboxes from './mailboxes.ts';
+import * as maildrop from './maildrop.ts';
 import * as messages from './messages.ts';
+import { checkLimit, reportBlobFileError, reportListenerError, type SqliteStoreOptions } from './options.ts';
+import { searchTerms } from './search.ts';
+import { setFlags, storeFlags } from './store-flags.ts';
 import { WalBarrier } from './wal-barrier.ts';
 
-export interface SqliteStoreOptions {
-  readonly path: string;
-  /** Folder of the blobs too large to keep inline (default: `blobs` beside the database). */
-  readonly blobDir?: string;
-  /**
-   * Sealed blobs up to this many bytes are kept in the database, larger ones in files
-   * (default 128 KiB; see blobs.ts for why).
-   */
-  readonly inlineBlobMaxBytes?: number;
-  /** How long a writer waits for another process's lock (default 5000 ms). */
-  readonly busyTimeoutMs?: number;
-  /** Clock for row timestamps (default Date.now). */
-  readonly now?: () => number;
-  /** Told when a change listener throws (default: a process warning). */
-  readonly onListenerError?: (error: unknown) => void;
-  /** Told when a blob file cannot be deleted after its commit (default: a process warning). */
-  readonly onBlobFileError?: (error: unknown) => void;
-}
-
-const NO_LIMIT = Number.MAX_SAFE_INTEGER;
-
-function checkLimit(limit: number | undefined): number {
-  if (limit === undefined) return NO_LIMIT;
-  if (!Number.isSafeInteger(limit) || limit < 0) throw new SealpostError('input.invalid', 'bad limit');
-  return limit;
-}
-
-function reportListenerError(error: unknown): void {
-  const name = error instanceof Error ? error.name : typeof error;
-  process.emitWarning(`store change listener threw (${name})`, 'SealpostStoreWarning');
-}
-
-function reportBlobFileError(error: unknown): void {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
-  process.emitWarning(`could not delete a blob file, left as an orphan (${code})`, 'SealpostStoreWarning');
-}
+export type { SqliteStoreOptions } from './options.ts';
 
 export class SqliteStore implements Store {
   private readonly db: SqliteDb;
@@ -241,6 +217,18 @@ export class SqliteStore implements Store {
   async listMailboxes(accountId: Id): Promise<Mailbox[]> {
     return mailboxes.listMailboxes(this.db, accountId);
   }
+  async setSubscribed(mailboxId: Id, subscribed: boolean): Promise<void> {
+    this.write((tx) => admin.setSubscribed(tx, mailboxId, subscribed));
+  }
+  async renameMailbox(mailboxId: Id, newName: string): Promise<void> {
+    this.write((tx) => admin.renameMailbox(tx, mailboxId, newName));
+  }
+  async deleteMailbox(mailboxId: Id): Promise<void> {
+    this.writeDroppingBlobs((tx) => admin.deleteMailbox(tx, mailboxId));
+  }
+  async setSpecialUse(mailboxId: Id, use: SpecialUse | null): Promise<void> {
+    this.write((tx) => admin.setSpecialUse(tx, mailboxId, use));
+  }
 
   async appendMessages(list: readonly NewMessage[]): Promise<Appended[]> {
     this.open();
@@ -279,10 +267,48 @@ export class SqliteStore implements Store {
     flags: readonly string[],
     mode: FlagMode,
   ): Promise<number> {
-    return this.write((tx) => messages.setFlags(tx, mailboxId, uids, flags, mode));
+    return this.write((tx) => setFlags(tx, mailboxId, uids, flags, mode));
   }
   async expunge(mailboxId: Id, uids: readonly number[]): Promise<string[]> {
-    return this.writeDroppingBlobs((tx) => messages.expunge(tx, mailboxId, uids));
+    return this.writeDroppingBlobs((tx) => expunge(tx, mailboxId, uids));
+  }
+  async copyMessages(fromMailboxId: Id, uids: readonly number[], toMailboxId: Id): Promise<CopyResult> {
+    return this.write((tx) => copy.copyMessages(tx, fromMailboxId, uids, toMailboxId));
+  }
+  async moveMessages(fromMailboxId: Id, uids: readonly number[], toMailboxId: Id): Promise<CopyResult> {
+    return this.write((tx) => copy.moveMessages(tx, fromMailboxId, uids, toMailboxId));
+  }
+  async storeFlags(
+    mailboxId: Id,
+    uids: readonly number[],
+    flags: readonly string[],
+    mode: FlagMode,
+    unchangedSince?: number,
+  ): Promise<StoreFlagsResult> {
+    return this.write((tx) => storeFlags(tx, mailboxId, uids, flags, mode, unchangedSince));
+  }
+  async expungedSince(mailboxId: Id, modseq: number, minUid?: number, maxUid?: number): Promise<number[]> {
+    return expungedSince(this.db, mailboxId, modseq, minUid, maxUid);
+  }
+  async listEntries(mailboxId: Id): Promise<MessageEntry[]> {
+    return messages.listEntries(this.db, mailboxId);
+  }
+  async getMessages(mailboxId: Id, uids: readonly number[]): Promise<StoredMessage[]> {
+    return messages.getMessages(this.db, mailboxId, uids);
+  }
+
+  async searchTerms(accountId: Id, terms: readonly Uint8Array[]): Promise<Set<Id>> {
+    return searchTerms(this.db, accountId, terms);
+  }
+
+  async lockMaildrop(accountId: Id, owner: string, ttlMs: number): Promise<boolean> {
+    return this.write((tx) => maildrop.lockMaildrop(tx, accountId, owner, ttlMs));
+  }
+  async refreshMaildropLock(accountId: Id, owner: string, ttlMs: number): Promise<boolean> {
+    return this.write((tx) => maildrop.refreshMaildropLock(tx, accountId, owner, ttlMs));
+  }
+  async unlockMaildrop(accountId: Id, owner: string): Promise<void> {
+    this.write((tx) => maildrop.unlockMaildrop(tx, accountId, owner));
   }
 
   async changesSince(accountId: Id, afterSeq: number, limit?: number): Promise<Change[]> {
