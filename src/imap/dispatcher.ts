@@ -43,33 +43,42 @@ export async function dispatch(conn: ImapConnection, parts: readonly CommandPart
     return;
   }
   let outcome: Outcome;
+  const syncs = conn.state.kind === 'selected' && handler.sync !== 'none';
   try {
+    // Before and after: the command sees the mailbox as it is now (a SEARCH for a
+    // flag another session just set finds it), and what changed meanwhile follows.
+    if (syncs && !(await syncSelected(conn, command.name))) return;
     outcome = await handler.run(conn, command, tag);
   } catch (e) {
     outcome = failure(conn, e);
   }
   if (conn.closed || outcome.tagged === false) return;
-  if (conn.state.kind === 'selected' && handler.sync !== 'none') {
-    const mailbox = conn.state.mailbox;
+  if (syncs && conn.state.kind === 'selected') {
     try {
-      const lines = await mailbox.sync(conn.server.store, {
-        allowExpunge: !SEQUENCE_COMMANDS.has(command.name),
-        condstore: conn.condstore,
-        qresync: conn.enabled.has('QRESYNC'),
-      });
-      for (const l of lines) conn.untagged(l);
+      if (!(await syncSelected(conn, command.name))) return;
     } catch (e) {
       outcome = failure(conn, e);
-    }
-    if (mailbox.gone) {
-      conn.bye('The selected mailbox was deleted or renamed elsewhere');
-      return;
     }
   }
   const status = outcome.status ?? 'OK';
   const code = outcome.code !== undefined ? `[${outcome.code}] ` : '';
   conn.write(`${tag} ${status} ${code}${outcome.text}\r\n`);
   if (status === 'BAD') conn.countBad();
+}
+
+/** Send what changed in the selected mailbox; false if the session had to end. */
+async function syncSelected(conn: ImapConnection, name: string): Promise<boolean> {
+  if (conn.state.kind !== 'selected') return true;
+  const mailbox = conn.state.mailbox;
+  const lines = await mailbox.sync(conn.server.store, {
+    allowExpunge: !SEQUENCE_COMMANDS.has(name),
+    condstore: conn.condstore,
+    qresync: conn.enabled.has('QRESYNC'),
+  });
+  for (const l of lines) conn.untagged(l);
+  if (!mailbox.gone) return true;
+  conn.bye('The selected mailbox was deleted or renamed elsewhere');
+  return false;
 }
 
 function failure(conn: ImapConnection, e: unknown): Outcome {
