@@ -19,7 +19,8 @@
 //   before their rows' transaction, and record() checks inside it that the file is
 //   still there; file deletions run synchronously right after the deleting commit,
 //   so no append in this process can slip between that commit and the unlink (only
-//   a copy of a blob, sharing its ref, could race that way across processes);
+//   an append reusing an existing ref could race that way across processes; IMAP
+//   COPY/MOVE never do: they add entries to the same message row, copy.ts);
 // - an inline blob is deleted in the transaction that drops its last message row;
 //   a file blob just after it (a crash in between leaves a harmless orphan, and so
 //   does a failed append whose file was written).

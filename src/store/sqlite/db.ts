@@ -37,6 +37,7 @@ const UNAVAILABLE_PRIMARY = new Set([5, 6, 8, 10, 11, 13, 14]); // BUSY LOCKED R
 export class SqliteDb {
   readonly raw: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
+  private readonly arrayStatements = new Map<string, StatementSync>();
   private savepoints = 0;
 
   constructor(path: string, busyTimeoutMs: number) {
@@ -83,6 +84,22 @@ export class SqliteDb {
     return this.call(() => this.stmt(sql).all(...params));
   }
 
+  /**
+   * Rows as arrays of column values in SELECT order: about half the cost of row
+   * objects, for the reads that return a whole mailbox (listEntries).
+   */
+  allArrays(sql: string, ...params: SQLInputValue[]): SQLOutputValue[][] {
+    let s = this.arrayStatements.get(sql);
+    if (s === undefined) {
+      this.ensureOpen();
+      s = this.raw.prepare(sql);
+      s.setReturnArrays(true);
+      this.arrayStatements.set(sql, s);
+    }
+    const statement = s;
+    return this.call(() => statement.all(...params) as unknown as SQLOutputValue[][]);
+  }
+
   run(sql: string, ...params: SQLInputValue[]): number {
     return Number(this.call(() => this.stmt(sql).run(...params)).changes);
   }
@@ -120,6 +137,7 @@ export class SqliteDb {
   close(): void {
     if (!this.raw.isOpen) return;
     this.statements.clear();
+    this.arrayStatements.clear();
     this.raw.close();
   }
 

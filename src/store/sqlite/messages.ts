@@ -175,27 +175,29 @@ export function getMessages(db: SqliteDb, mailboxId: Id, uids: readonly number[]
 /** Every entry of a mailbox without sealed columns; equal flag lists share one frozen array. */
 export function listEntries(db: SqliteDb, mailboxId: Id): MessageEntry[] {
   const decoded = new Map<string, readonly string[]>();
-  const rows = db.all(
+  const rows = db.allArrays(
     `SELECT e.uid, e.modseq, e.flags, m.size, m.internal_date, e.message_id, m.thread_id
      FROM mailbox_message e JOIN message m ON m.id = e.message_id WHERE e.mailbox_id = ? ORDER BY e.uid`,
     mailboxId,
   );
-  return rows.map((r) => {
-    const text = str(r, 'flags');
+  return rows.map(([uid, modseq, text, size, internalDate, messageId, threadId]) => {
+    if (
+      typeof uid !== 'number' ||
+      typeof modseq !== 'number' ||
+      typeof text !== 'string' ||
+      typeof size !== 'number' ||
+      typeof internalDate !== 'number' ||
+      typeof messageId !== 'string' ||
+      typeof threadId !== 'string'
+    ) {
+      throw new SealpostError('internal', 'unexpected column type', { table: 'mailbox_message' });
+    }
     let flags = decoded.get(text);
     if (flags === undefined) {
       flags = Object.freeze(parseFlags(text));
       decoded.set(text, flags);
     }
-    return {
-      uid: num(r, 'uid'),
-      modseq: num(r, 'modseq'),
-      flags,
-      size: num(r, 'size'),
-      internalDate: num(r, 'internal_date'),
-      messageId: str(r, 'message_id'),
-      threadId: str(r, 'thread_id'),
-    };
+    return { uid, modseq, flags, size, internalDate, messageId, threadId };
   });
 }
 

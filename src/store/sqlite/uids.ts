@@ -9,8 +9,12 @@ import type { Id } from '../types.ts';
 import type { Row, SqliteDb } from './db.ts';
 import { num } from './rows.ts';
 
-/** Runs are merged across gaps up to this many UIDs (a few wasted rows beat a query). */
-const MAX_GAP = 32;
+/**
+ * Runs are merged across gaps up to this many UIDs: a wasted full row costs about
+ * what a query does (measured: 10,000 UIDs, every tenth of 100,000, took 2 s merged
+ * into one scan with a gap of 32, 0.37 s as one range query each).
+ */
+const MAX_GAP = 2;
 
 /** The valid UIDs of `uids`, ascending and distinct. */
 export function sortedUids(uids: readonly number[]): number[] {
