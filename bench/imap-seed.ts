@@ -30,21 +30,24 @@ export interface SeedResult {
   readonly seconds: number;
 }
 
-async function session(o: SeedOptions): Promise<ImapClient> {
+async function session(o: SeedOptions, select = true): Promise<ImapClient> {
   const c = await ImapClient.connect(o.connect);
   await c.login(o.user, o.pass);
-  await c.ok('SELECT INBOX');
+  if (select) await c.ok('SELECT INBOX');
   return c;
 }
 
-/** APPENDs messages `from`..`to`-1 of the seed set over o.connections sessions. */
+/**
+ * APPENDs messages `from`..`to`-1 of the seed set over o.connections sessions, with no
+ * mailbox selected (as a bulk import would: no session has to follow the others' APPENDs).
+ */
 async function appendRange(o: SeedOptions, from: number, to: number): Promise<void> {
   let next = from;
   let done = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(o.connections, to - from) }, async () => {
-      const c = await session(o);
+      const c = await session(o, false);
       while (next < to) {
         const i = next++;
         await c.ok('APPEND INBOX ', benchMessage(i, 'seed'));

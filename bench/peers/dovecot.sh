@@ -12,7 +12,10 @@
 #     connection, which stays for the whole session as the TLS proxy in front of its imap
 #     process (so an IDLE connection costs two processes). --login-mode high-performance
 #     switches to service_count = 0 (a few login processes serving many connections).
-#   - mail_fsync = optimized, Maildir with Dovecot's index and cache files.
+#   - mail_fsync = optimized, Maildir with Dovecot's index and cache files. --format mdbox
+#     (or sdbox) uses Dovecot's own storage formats instead: faster with many messages and
+#     concurrent writers, since Maildir keeps flags in file names (a STORE is a rename that
+#     makes every other session of the mailbox rescan its directory).
 # Raised so that 1000+ idle connections fit: default_process_limit,
 # default_client_limit, mail_max_userip_connections (10 by default, per user and address),
 # and the auth/anvil client limits; the fd limit (ulimit -n) is raised to its hard limit.
@@ -25,6 +28,7 @@
 # usage: bench/peers/dovecot.sh [start] [--port 10993] [--dir DIR] [--user bench@bench.test]
 #                               [--pass PASSWORD] [--max-connections 2000]
 #                               [--login-mode high-security|high-performance]
+#                               [--format maildir|mdbox|sdbox]
 #        bench/peers/dovecot.sh stop [--dir DIR] [--purge]   (--purge removes the run dir)
 #        bench/peers/dovecot.sh pid [--dir DIR]               (the master's pid)
 # `start` prints the port on stdout once Dovecot accepts connections; the rest goes to stderr.
@@ -39,6 +43,7 @@ USER_NAME=bench@bench.test
 PASS=bench-password-1
 MAX_CONN=2000
 LOGIN_MODE=high-security
+FORMAT=maildir
 PURGE=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -48,6 +53,7 @@ while [ $# -gt 0 ]; do
     --pass) PASS=$2; shift 2 ;;
     --max-connections) MAX_CONN=$2; shift 2 ;;
     --login-mode) LOGIN_MODE=$2; shift 2 ;;
+    --format) FORMAT=$2; shift 2 ;;
     --purge) PURGE=1; shift ;;
     *) echo "dovecot.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -90,6 +96,8 @@ esac
 if [ "$(id -u)" -ne 0 ]; then log "must run as root (installs Dovecot and runs its master)"; exit 1; fi
 case "$LOGIN_MODE" in high-security) SERVICE_COUNT=1 ;; high-performance) SERVICE_COUNT=0 ;;
   *) log "--login-mode is high-security or high-performance"; exit 2 ;; esac
+case "$FORMAT" in maildir) MAIL_LOCATION='maildir:~/Maildir' ;; mdbox | sdbox) MAIL_LOCATION="$FORMAT:~/$FORMAT" ;;
+  *) log "--format is maildir, mdbox or sdbox"; exit 2 ;; esac
 
 # --- install -------------------------------------------------------------------------------
 if [ ! -x /usr/sbin/dovecot ] || [ ! -x /usr/lib/dovecot/imap ]; then
@@ -161,7 +169,7 @@ mail_uid = $MAIL_UID
 mail_gid = $MAIL_GID
 first_valid_uid = $MAIL_UID
 first_valid_gid = $MAIL_GID
-mail_location = maildir:~/Maildir
+mail_location = $MAIL_LOCATION
 namespace inbox {
   inbox = yes
   separator = /
@@ -217,7 +225,7 @@ else
     log "127.0.0.1:$PORT is already in use; pick another with --port"; exit 1
   fi
   /usr/sbin/dovecot -c "$CONF" >&2
-  log "$(/usr/sbin/dovecot --version | sed 's/^/Dovecot /') started ($DIR, login mode $LOGIN_MODE)"
+  log "$(/usr/sbin/dovecot --version | sed 's/^/Dovecot /') started ($DIR, $FORMAT, login mode $LOGIN_MODE)"
 fi
 for _ in $(seq 1 100); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then echo "$PORT"; exit 0; fi
