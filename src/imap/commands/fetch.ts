@@ -134,6 +134,18 @@ async function markSeen(conn: ImapConnection, uids: readonly number[]): Promise<
   return new Set(r.changed);
 }
 
+/**
+ * The items of a response whose message this FETCH just marked \Seen: FLAGS (RFC 9051
+ * §6.4.5), and with CONDSTORE on also UID and MODSEQ (RFC 7162 §3.1).
+ */
+function withSeenItems(attrs: readonly FetchAttribute[], condstore: boolean): readonly FetchAttribute[] {
+  const wanted: ('UID' | 'FLAGS' | 'MODSEQ')[] = condstore ? ['UID', 'FLAGS', 'MODSEQ'] : ['FLAGS'];
+  const extra: FetchAttribute[] = wanted
+    .filter((k) => !attrs.some((a) => a.kind === k))
+    .map((kind) => ({ kind }));
+  return extra.length === 0 ? attrs : [...attrs, ...extra];
+}
+
 export const FETCH_HANDLERS = [
   ...define(['FETCH', 'UID FETCH'], {
     states: SELECTED,
@@ -174,10 +186,7 @@ export const FETCH_HANDLERS = [
           const m = loaded?.get(uid);
           if (load && m === undefined) continue; // expunged meanwhile
           const pieces: Piece[] = [];
-          const list =
-            seen.has(uid) && !attrs.some((a) => a.kind === 'FLAGS')
-              ? [...attrs, { kind: 'FLAGS' } as const]
-              : attrs;
+          const list = seen.has(uid) ? withSeenItems(attrs, conn.condstore) : attrs;
           for (const a of list) {
             if (pieces.length > 0) pieces.push(' ');
             pieces.push(...(await item(a, e, m)));

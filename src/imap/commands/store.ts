@@ -3,7 +3,8 @@
 //
 // Invariants: a read-only (EXAMINEd) mailbox refuses STORE and changes nothing;
 // the session's view takes the new flags and modseq at once, so the change is not
-// reported back to this session a second time.
+// reported back to this session a second time; once CONDSTORE is on, every FETCH
+// response carries UID and MODSEQ (RFC 7162 §3.1), .SILENT or not.
 
 import { applyFlags } from '../../store/flags.ts';
 import { selectedOf } from '../account.ts';
@@ -32,7 +33,8 @@ export const STORE_HANDLERS = [
         if (e === undefined || conflicts.has(uid)) continue;
         if (changed.has(uid)) view.applyFlags(uid, applyFlags(e.flags, flags, mode), r.modseq);
         const seq = view.seqOf(uid);
-        const uidItem = byUid ? `UID ${uid} ` : '';
+        // RFC 7162 §3.1: once CONDSTORE is on, every FETCH a STORE causes carries UID and MODSEQ.
+        const uidItem = byUid || conn.condstore ? `UID ${uid} ` : '';
         const modseq = conn.condstore ? ` MODSEQ (${e.modseq})` : '';
         if (!silent) conn.untagged(`${seq} FETCH (${uidItem}FLAGS ${flagsWire(e.flags)}${modseq})`);
         else if (conn.condstore && changed.has(uid))
