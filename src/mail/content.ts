@@ -18,7 +18,7 @@ export interface MessageContent {
 
 export async function analyseContent(raw: Buffer): Promise<MessageContent> {
   const structure = parseStructure(raw);
-  const summary = await summarise(raw);
+  const summary = summarise(raw, structure);
   const tokens = tokenize(extractText(raw, structure));
   return { summary, structure, tokens };
 }

@@ -121,7 +121,8 @@ export interface NewMessage {
   readonly sealedMeta: Uint8Array;
   /**
    * Blind-index tokens (keyed hashes computed by the caller, 16 bytes each) for
-   * searchTerms; duplicates are stored once. Deleted with the message row.
+   * searchTerms, kept as one Bloom filter per message (search-filter.ts). Deleted
+   * with the message row.
    */
   readonly searchTerms?: readonly Uint8Array[];
 }
@@ -368,8 +369,10 @@ export interface Store {
 
   // Search (DESIGN.md "Search": a blind index of keyed hashes made by the caller)
   /**
-   * Ids of the account's messages whose terms include ALL of `terms` (an empty list:
-   * every message of the account); the caller intersects with a mailbox's entries.
+   * Ids of the account's messages whose terms may include ALL of `terms` (an empty
+   * list: every message of the account): no false negatives, about 1% false
+   * positives per term, so a caller that needs exact answers confirms each one. The
+   * caller intersects with a mailbox's entries.
    * 'input.invalid' for a term that is not 16 bytes.
    */
   searchTerms(accountId: Id, terms: readonly Uint8Array[]): Promise<Set<Id>>;

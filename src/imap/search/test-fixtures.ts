@@ -67,7 +67,10 @@ export function fixture(
   const loaded: number[] = [];
   const indexQueries: string[][] = [];
   const source = (raw: Buffer): MessageSource => ({
-    meta: async () => ({ ...(await summarise(raw)), structure: parseStructure(raw) }),
+    meta: async () => {
+      const structure = parseStructure(raw);
+      return { ...summarise(raw, structure), structure };
+    },
     raw: async () => raw,
     structure: async () => parseStructure(raw),
   });

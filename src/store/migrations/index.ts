@@ -16,6 +16,7 @@ import { SealpostError } from '../../core/errors.ts';
 import { initial } from './001-initial.ts';
 import { blobTable } from './002-blob.ts';
 import { imapPop3 } from './003-imap.ts';
+import { searchFilter } from './004-search-filter.ts';
 import { type Dialect, sqliteDialect } from './dialect.ts';
 
 export type { Dialect } from './dialect.ts';
@@ -31,7 +32,7 @@ export interface Migration {
   up(db: MigrationDb): void;
 }
 
-export const migrations: readonly Migration[] = [initial, blobTable, imapPop3];
+export const migrations: readonly Migration[] = [initial, blobTable, imapPop3, searchFilter];
 
 export function checkMigrationList(list: readonly Migration[]): void {
   list.forEach((m, i) => {

@@ -181,6 +181,7 @@ describe('SqliteStore', () => {
         { version: 1, name: 'initial schema' },
         { version: 2, name: 'inline blobs' },
         { version: 3, name: 'imap and pop3: change index, search terms, maildrop lock' },
+        { version: 4, name: 'search index as one Bloom filter per message' },
       ],
     );
     raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('future');
