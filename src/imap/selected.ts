@@ -169,7 +169,7 @@ export class SelectedMailbox {
     if (mailbox.highestModseq > this.modseq) {
       const since = this.modseq;
       const [changed, expunged] = await Promise.all([
-        store.listEntries(this.id),
+        store.listEntries(this.id, since),
         store.expungedSince(this.id, since),
       ]);
       for (const uid of expunged) if (this.entries.has(uid)) this.pendingExpunge.add(uid);

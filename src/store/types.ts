@@ -361,9 +361,10 @@ export interface Store {
   expungedSince(mailboxId: Id, modseq: number, minUid?: number, maxUid?: number): Promise<number[]>;
   /**
    * Every entry of the mailbox in UID order without the sealed parts, in one query
-   * (IMAP SELECT, POP3 maildrop). [] for a missing mailbox.
+   * (IMAP SELECT, POP3 maildrop); with `changedSince`, only entries whose modseq is
+   * above it (new or changed since: the IMAP view's sync). [] for a missing mailbox.
    */
-  listEntries(mailboxId: Id): Promise<MessageEntry[]>;
+  listEntries(mailboxId: Id, changedSince?: number): Promise<MessageEntry[]>;
   /** Full rows for a set of UIDs (IMAP FETCH), UID order; unknown UIDs skipped. */
   getMessages(mailboxId: Id, uids: readonly number[]): Promise<StoredMessage[]>;
 

@@ -109,6 +109,13 @@ export function imapReadsContract(open: OpenStore): void {
       assert.deepEqual(entries[3]!.flags, ['$a']);
       assert.ok(!('wrappedKey' in entries[0]!) && !('sealedMeta' in entries[0]!));
       assert.deepEqual(await s().listEntries('mbx_missing'), []);
+      // changedSince: only entries whose modseq is above it (the flag change on UID 5).
+      const before = entries[3]!.modseq - 1;
+      assert.deepEqual(
+        (await s().listEntries(inbox.id, before)).map((e) => e.uid),
+        [5],
+      );
+      assert.deepEqual(await s().listEntries(inbox.id, entries[3]!.modseq), []);
     });
 
     it('getMessages: full rows for dense and sparse UID sets, UID order, unknown skipped', async () => {

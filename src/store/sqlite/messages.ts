@@ -172,14 +172,19 @@ export function getMessages(db: SqliteDb, mailboxId: Id, uids: readonly number[]
   return selectByUids(db, MESSAGE_SELECT, mailboxId, sortedUids(uids)).map(toStoredMessage);
 }
 
-/** Every entry of a mailbox without sealed columns; equal flag lists share one frozen array. */
-export function listEntries(db: SqliteDb, mailboxId: Id): MessageEntry[] {
+/**
+ * Every entry of a mailbox (or those with a modseq above `changedSince`, through the
+ * (mailbox_id, modseq) index) without sealed columns; equal flag lists share one
+ * frozen array.
+ */
+export function listEntries(db: SqliteDb, mailboxId: Id, changedSince?: number): MessageEntry[] {
   const decoded = new Map<string, readonly string[]>();
-  const rows = db.allArrays(
-    `SELECT e.uid, e.modseq, e.flags, m.size, m.internal_date, e.message_id, m.thread_id
-     FROM mailbox_message e JOIN message m ON m.id = e.message_id WHERE e.mailbox_id = ? ORDER BY e.uid`,
-    mailboxId,
-  );
+  const columns = `SELECT e.uid, e.modseq, e.flags, m.size, m.internal_date, e.message_id, m.thread_id
+     FROM mailbox_message e JOIN message m ON m.id = e.message_id WHERE e.mailbox_id = ?`;
+  const rows =
+    changedSince === undefined
+      ? db.allArrays(`${columns} ORDER BY e.uid`, mailboxId)
+      : db.allArrays(`${columns} AND e.modseq > ? ORDER BY e.uid`, mailboxId, changedSince);
   return rows.map(([uid, modseq, text, size, internalDate, messageId, threadId]) => {
     if (
       typeof uid !== 'number' ||

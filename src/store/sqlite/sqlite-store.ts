@@ -290,8 +290,8 @@ export class SqliteStore implements Store {
   async expungedSince(mailboxId: Id, modseq: number, minUid?: number, maxUid?: number): Promise<number[]> {
     return expungedSince(this.db, mailboxId, modseq, minUid, maxUid);
   }
-  async listEntries(mailboxId: Id): Promise<MessageEntry[]> {
-    return messages.listEntries(this.db, mailboxId);
+  async listEntries(mailboxId: Id, changedSince?: number): Promise<MessageEntry[]> {
+    return messages.listEntries(this.db, mailboxId, changedSince);
   }
   async getMessages(mailboxId: Id, uids: readonly number[]): Promise<StoredMessage[]> {
     return messages.getMessages(this.db, mailboxId, uids);
