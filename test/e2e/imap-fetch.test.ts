@@ -125,7 +125,7 @@ describe('IMAP FETCH forms', () => {
     await flow.mailboxCreate('Fetch');
     await flow.mailboxCreate('Fetch/Copies');
     const r = await flow.append('Fetch', MESSAGE, [], new Date('2025-07-14T13:16:17Z'));
-    assert.ok(r?.uid);
+    assert.ok(r !== false && r.uid !== undefined);
     uid = r.uid;
     raw = await RawImap.connect(port);
     await raw.login();
@@ -223,6 +223,7 @@ describe('IMAP FETCH forms', () => {
     try {
       const dl = await flow.download(String(uid), '2', { uid: true });
       const chunks: Buffer[] = [];
+      assert.ok(dl.content);
       for await (const c of dl.content) chunks.push(c as Buffer);
       assert.deepEqual(Buffer.concat(chunks), ATTACHMENT);
     } finally {
@@ -287,7 +288,7 @@ describe('IMAP FETCH forms', () => {
     const lock = await flow.getMailboxLock('Fetch');
     try {
       const m = await flow.fetchOne(String(uid), { envelope: true }, { uid: true });
-      assert.ok(m?.envelope);
+      assert.ok(m !== false && m.envelope !== undefined);
       assert.equal(m.envelope.subject, 'Grüße aus Köln');
       assert.equal(m.envelope.from?.[0]?.name, 'Jürgen Müller');
     } finally {
