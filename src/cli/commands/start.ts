@@ -43,24 +43,38 @@ export async function startCommand(ctx: CommandContext): Promise<void> {
 
   const workers = config.workers === 0 ? availableParallelism() : config.workers;
   const server =
-    workers <= 1
-      ? await startServer(config, { logger, roles, env: ctx.io.env })
-      : await startCluster({
-          config,
-          logger,
-          roles,
-          workers,
-          env: ctx.io.env,
-          workerArgs: [
-            process.argv[1]!,
-            'start',
-            '--worker',
-            '--config',
-            ctx.configFile,
-            '--roles',
-            roles.join(','),
-          ],
-        });
+    workers <= 1 ? await startServer(config, { logger, roles, env: ctx.io.env }) : await startWithWorkers();
+
+  /**
+   * Worker processes serve the MX; IMAP and POP3 sessions are long-lived and mostly
+   * idle, so the supervising process serves them itself (handing off their cleartext
+   * and TLS ports to workers is not built yet).
+   */
+  async function startWithWorkers(): Promise<{ listening: Listening[]; stop(): Promise<void> }> {
+    const clusterRoles = roles.filter((r) => r === 'mx');
+    const localRoles = roles.filter((r) => r !== 'mx');
+    const cluster =
+      clusterRoles.length === 0
+        ? null
+        : await startCluster({
+            config,
+            logger,
+            roles: clusterRoles,
+            workers,
+            env: ctx.io.env,
+            workerArgs: [process.argv[1]!, 'start', '--worker', '--config', ctx.configFile, '--roles', 'mx'],
+          });
+    const local =
+      localRoles.length === 0
+        ? null
+        : await startServer(config, { logger, roles: localRoles, env: ctx.io.env });
+    return {
+      listening: [...(cluster?.listening ?? []), ...(local?.listening ?? [])],
+      async stop() {
+        await Promise.all([cluster?.stop(), local?.stop()]);
+      },
+    };
+  }
   const pidFile = dataPaths(config).pidFile;
   writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
 
