@@ -16,9 +16,9 @@
 
 import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
-import tls from 'node:tls';
 import zlib from 'node:zlib';
 import type { Logger } from '../log/logger.ts';
+import { upgradeServerSocket } from '../tls/upgrade.ts';
 import type { ImapServerContext } from './context.ts';
 import { dispatch } from './dispatcher.ts';
 import { CommandReader, type FrameEvent } from './protocol/index.ts';
@@ -313,12 +313,7 @@ export class ImapConnection {
     this.#inboxBytes = 0;
     const raw = this.#socket;
     raw.off('data', this.#onData);
-    const certs = this.server.certificates;
-    const secure = new tls.TLSSocket(raw, {
-      isServer: true,
-      secureContext: certs.current().context,
-      SNICallback: certs.SNICallback(),
-    });
+    const secure = upgradeServerSocket(raw, this.server.certificates);
     secure.on('secure', () => {
       this.secure = true;
       this.log.debug({ protocol: secure.getProtocol() }, 'imap: TLS started');

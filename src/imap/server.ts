@@ -9,16 +9,15 @@
 //   connection gets `* BYE` and is closed before any command is read.
 // - Store changes reach idling sessions of the same mailbox at once.
 
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
+import type tls from 'node:tls';
 import type { PasswordLogin } from '../auth/password-login.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { AccountKeys } from '../mail/account-keys.ts';
-import { ConnectionLimiter } from '../net/connection-limits.ts';
+import { createProtocolListeners } from '../net/protocol-listeners.ts';
 import type { Store } from '../store/types.ts';
 import type { CertificateSource } from '../tls/certificates.ts';
-import { attachToTlsServer, tlsServerOptions } from '../tls/index.ts';
 import { ImapConnection } from './connection.ts';
 import type { ImapServerContext } from './context.ts';
 import { imapLimits } from './protocol/index.ts';
@@ -62,6 +61,7 @@ function authenticatedCapabilities(appendLimit: number): string[] {
     'WITHIN',
     'SORT',
     'SORT=DISPLAY',
+    'ESORT',
     'THREAD=REFERENCES',
     'THREAD=ORDEREDSUBJECT',
     'BINARY',
@@ -77,13 +77,9 @@ function authenticatedCapabilities(appendLimit: number): string[] {
 export function createImapServers(deps: ImapDeps): ImapServers {
   const cfg = deps.config.imap;
   const limits = imapLimits(cfg.append_limit);
-  const limiter = new ConnectionLimiter({
-    maxPerAddress: cfg.max_connections_per_address,
-    maxTotal: cfg.max_connections,
-  });
   const afterLogin = authenticatedCapabilities(limits.maxLiteralAfterAuth);
   const connections = new Set<ImapConnection>();
-  const counted = new WeakSet<ImapConnection>();
+  const releases = new WeakMap<ImapConnection, () => void>();
   const ctx: ImapServerContext = {
     config: cfg,
     hostname: deps.config.hostname,
@@ -101,29 +97,23 @@ export function createImapServers(deps: ImapDeps): ImapServers {
       return [...BASE, 'AUTH=PLAIN'];
     },
     onConnectionClosed(conn) {
-      if (counted.has(conn)) {
-        counted.delete(conn);
-        limiter.release(conn.remoteAddress);
-      }
+      releases.get(conn)?.();
     },
   };
 
-  const accept = (socket: net.Socket, secure: boolean): void => {
-    const conn = new ImapConnection(ctx, socket, secure);
-    if (!limiter.tryAcquire(conn.remoteAddress)) {
-      socket.on('error', () => {});
-      socket.end('* BYE Too many connections from your address\r\n');
-      return;
-    }
-    counted.add(conn);
-    conn.start();
-  };
-  const tlsServer = tls.createServer(tlsServerOptions(deps.certificates), (s) => accept(s, true));
-  tlsServer.on('tlsClientError', (e) =>
-    deps.logger.debug({ err: { message: e.message } }, 'imap: TLS handshake failed'),
-  );
-  const detach = attachToTlsServer(tlsServer, deps.certificates);
-  const plain = net.createServer((s) => accept(s, false));
+  const listeners = createProtocolListeners({
+    name: 'imap',
+    certificates: deps.certificates,
+    logger: deps.logger,
+    maxPerAddress: cfg.max_connections_per_address,
+    maxTotal: cfg.max_connections,
+    refusal: '* BYE Too many connections from your address\r\n',
+    accept(socket, secure, release) {
+      const conn = new ImapConnection(ctx, socket, secure);
+      releases.set(conn, release);
+      conn.start();
+    },
+  });
 
   const unsubscribe = deps.store.onChange((change) => {
     for (const conn of connections) {
@@ -134,11 +124,11 @@ export function createImapServers(deps: ImapDeps): ImapServers {
     }
   });
   return {
-    tls: tlsServer,
-    plain,
+    tls: listeners.tls,
+    plain: listeners.plain,
     close() {
       unsubscribe();
-      detach();
+      listeners.detach();
       for (const c of connections) c.bye('Server shutting down');
     },
   };

@@ -17,8 +17,8 @@
 
 import { randomUUID } from 'node:crypto';
 import type net from 'node:net';
-import tls from 'node:tls';
 import type { Logger } from '../log/logger.ts';
+import { upgradeServerSocket } from '../tls/upgrade.ts';
 import type { Pop3ServerContext } from './context.ts';
 import { dispatch } from './dispatcher.ts';
 import { type LineEvent, LineReader } from './framing.ts';
@@ -225,12 +225,7 @@ export class Pop3Connection {
       this.#paused = false;
       raw.resume();
     }
-    const certs = this.server.certificates;
-    const secure = new tls.TLSSocket(raw, {
-      isServer: true,
-      secureContext: certs.current().context,
-      SNICallback: certs.SNICallback(),
-    });
+    const secure = upgradeServerSocket(raw, this.server.certificates);
     secure.on('secure', () => {
       this.secure = true;
       this.log.debug({ protocol: secure.getProtocol() }, 'pop3: TLS started');

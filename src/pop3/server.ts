@@ -11,16 +11,15 @@
 // - close() ends every session without committing deletions and resolves once
 //   their maildrop locks are released.
 
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
+import type tls from 'node:tls';
 import type { PasswordLogin } from '../auth/password-login.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { AccountKeys } from '../mail/account-keys.ts';
-import { ConnectionLimiter } from '../net/connection-limits.ts';
+import { createProtocolListeners } from '../net/protocol-listeners.ts';
 import type { Store } from '../store/types.ts';
 import type { CertificateSource } from '../tls/certificates.ts';
-import { attachToTlsServer, tlsServerOptions } from '../tls/index.ts';
 import { Pop3Connection } from './connection.ts';
 import type { Pop3ServerContext } from './context.ts';
 
@@ -44,11 +43,8 @@ export interface Pop3Servers {
 
 export function createPop3Servers(deps: Pop3Deps): Pop3Servers {
   const cfg = deps.config.pop3;
-  const limiter = new ConnectionLimiter({
-    maxPerAddress: cfg.max_connections_per_address,
-    maxTotal: cfg.max_connections,
-  });
   const connections = new Set<Pop3Connection>();
+  const releases = new WeakMap<Pop3Connection, () => void>();
   const ctx: Pop3ServerContext = {
     config: cfg,
     logger: deps.logger,
@@ -57,32 +53,31 @@ export function createPop3Servers(deps: Pop3Deps): Pop3Servers {
     certificates: deps.certificates,
     login: deps.login,
     onConnectionClosed(conn) {
-      if (connections.delete(conn)) limiter.release(conn.remoteAddress);
+      connections.delete(conn);
+      releases.get(conn)?.();
     },
   };
 
-  const accept = (socket: net.Socket, secure: boolean): void => {
-    const conn = new Pop3Connection(ctx, socket, secure);
-    if (!limiter.tryAcquire(conn.remoteAddress)) {
-      socket.on('error', () => {});
-      socket.end('-ERR [SYS/TEMP] Too many connections\r\n');
-      return;
-    }
-    connections.add(conn);
-    conn.start();
-  };
-  const tlsServer = tls.createServer(tlsServerOptions(deps.certificates), (s) => accept(s, true));
-  tlsServer.on('tlsClientError', (e) =>
-    deps.logger.debug({ err: { message: e.message } }, 'pop3: TLS handshake failed'),
-  );
-  const detach = attachToTlsServer(tlsServer, deps.certificates);
-  const plain = net.createServer((s) => accept(s, false));
+  const listeners = createProtocolListeners({
+    name: 'pop3',
+    certificates: deps.certificates,
+    logger: deps.logger,
+    maxPerAddress: cfg.max_connections_per_address,
+    maxTotal: cfg.max_connections,
+    refusal: '-ERR [SYS/TEMP] Too many connections\r\n',
+    accept(socket, secure, release) {
+      const conn = new Pop3Connection(ctx, socket, secure);
+      releases.set(conn, release);
+      connections.add(conn);
+      conn.start();
+    },
+  });
 
   return {
-    tls: tlsServer,
-    plain,
+    tls: listeners.tls,
+    plain: listeners.plain,
     async close() {
-      detach();
+      listeners.detach();
       const open = [...connections];
       for (const c of open) c.end();
       await Promise.all(open.map((c) => c.finished));

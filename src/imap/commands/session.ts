@@ -8,6 +8,7 @@
 //   advertises LOGINDISABLED and no AUTH= mechanism.
 // - Every failed login gets the same text and the same work (auth/password-login.ts).
 
+import { decodeBase64, parsePlain } from '../../auth/sasl-plain.ts';
 import type { ImapConnection } from '../connection.ts';
 import { ImapNo } from '../errors.ts';
 import { define, ok } from '../handler.ts';
@@ -29,20 +30,6 @@ async function login(conn: ImapConnection, username: string, password: string) {
   conn.log.info({ user: result.account.address }, 'imap: logged in');
   return ok('Logged in', `CAPABILITY ${conn.server.capabilities(conn).join(' ')}`);
 }
-
-/** RFC 4616: message = [authzid] NUL authcid NUL passwd. */
-function parsePlain(data: Buffer): { user: string; password: string } | null {
-  const first = data.indexOf(0);
-  const second = first < 0 ? -1 : data.indexOf(0, first + 1);
-  if (first < 0 || second < 0 || data.indexOf(0, second + 1) >= 0) return null;
-  const authzid = data.toString('utf8', 0, first);
-  const user = data.toString('utf8', first + 1, second);
-  const password = data.toString('utf8', second + 1);
-  if (authzid !== '' && authzid !== user) return null; // no proxy authorisation
-  return { user, password };
-}
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export const SESSION_HANDLERS = [
   ...define('CAPABILITY', {
@@ -110,8 +97,9 @@ export const SESSION_HANDLERS = [
       if (data === undefined) {
         const line = await conn.continuation('');
         if (line === null || line === '*') return { status: 'BAD', text: 'Authentication cancelled' };
-        if (!BASE64.test(line)) return { status: 'BAD', text: 'Invalid base64' };
-        data = Buffer.from(line, 'base64');
+        const decoded = decodeBase64(line);
+        if (decoded === null) return { status: 'BAD', text: 'Invalid base64' };
+        data = decoded;
       }
       const creds = parsePlain(data);
       if (creds === null) return { status: 'BAD', text: 'Malformed PLAIN credentials' };
