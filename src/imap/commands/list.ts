@@ -64,6 +64,27 @@ function tree(boxes: readonly Mailbox[]): Map<string, Node> {
   return nodes;
 }
 
+/**
+ * LSUB answers (RFC 3501 §6.3.9): every subscribed name that matches; and, for a
+ * pattern with `%`, when a subscribed name does not match but one of its ancestors
+ * does, that ancestor, flagged \Noselect unless it is itself subscribed.
+ */
+function lsubEntries(
+  boxes: readonly Mailbox[],
+  matches: (name: string) => boolean,
+  percent: boolean,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const b of boxes) {
+    if (!b.subscribed) continue;
+    if (matches(b.name)) out.set(b.name, '');
+    else if (percent)
+      for (const a of ancestors(b.name)) if (matches(a) && !out.has(a)) out.set(a, '\\Noselect');
+  }
+  for (const b of boxes) if (b.subscribed && out.has(b.name)) out.set(b.name, '');
+  return out;
+}
+
 export const LIST_HANDLERS = [
   ...define('LIST', {
     states: AUTHENTICATED,
@@ -116,9 +137,8 @@ export const LIST_HANDLERS = [
     async run(conn, c) {
       const boxes = await conn.server.store.listMailboxes(accountOf(conn).id);
       const matches = matcher(c.reference, [c.pattern]);
-      for (const b of boxes) {
-        if (b.subscribed && matches(b.name))
-          conn.untagged(`LSUB () "${DELIMITER}" ${mailboxWire(conn, b.name)}`);
+      for (const [name, attrs] of lsubEntries(boxes, matches, c.pattern.includes('%'))) {
+        conn.untagged(`LSUB (${attrs}) "${DELIMITER}" ${mailboxWire(conn, name)}`);
       }
       return ok('LSUB completed');
     },

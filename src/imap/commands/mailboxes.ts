@@ -129,7 +129,8 @@ export const MAILBOX_HANDLERS = [
       const box = await mailboxNamed(conn, name);
       const all = await conn.server.store.listMailboxes(accountOf(conn).id);
       if (all.some((m) => m.name.startsWith(`${name}/`))) {
-        throw new ImapNo('INUSE', 'Mailbox has children; delete them first');
+        // RFC 9051 §6.3.5: a server that refuses "SHOULD include the HASCHILDREN response code".
+        throw new ImapNo('HASCHILDREN', 'Mailbox has children; delete them first');
       }
       await conn.server.store.deleteMailbox(box.id);
       if (conn.state.kind === 'selected' && conn.state.mailbox.id === box.id) {
