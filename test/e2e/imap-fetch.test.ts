@@ -377,6 +377,37 @@ describe('IMAP FETCH forms', () => {
     assert.equal(await fetch('FETCH * (UID)'), `* ${uids.length} FETCH (UID ${uids.at(-1)})`);
   });
 
+  it('NUL octets go only in literal8 (BINARY); BODY[] carries them as 0x80 (RFC 9051 §9 CHAR8)', async () => {
+    const data = Buffer.concat([
+      Buffer.from('Subject: nul\r\nContent-Transfer-Encoding: binary\r\n\r\n'),
+      Buffer.from([65, 0, 66, 0, 0, 13, 10]),
+    ]);
+    raw.write(
+      Buffer.concat([
+        Buffer.from(`b${++n} APPEND Fetch/Copies ~{${data.length}+}\r\n`),
+        data,
+        Buffer.from('\r\n'),
+      ]),
+    );
+    const r = await raw.until(new RegExp(`^b${n} `));
+    const u = /APPENDUID \d+ (\d+)\]/.exec(r.at(-1)!);
+    assert.ok(u, r.join('\n'));
+    const other = await RawImap.connect(port);
+    try {
+      await other.login();
+      await other.command('e', 'EXAMINE Fetch/Copies');
+      const f = await fetch(`UID FETCH ${u[1]} (BODY.PEEK[] BODY.PEEK[1] RFC822.SIZE BINARY.PEEK[1])`, other);
+      const nul80 = Buffer.from(data.map((b) => (b === 0 ? 0x80 : b)));
+      assert.deepEqual(item(f, 'BODY[]'), nul80);
+      assert.deepEqual(item(f, 'BODY[1]'), nul80.subarray(nul80.length - 7));
+      assert.match(f, new RegExp(`RFC822\\.SIZE ${data.length}\\b`));
+      assert.match(f, /BINARY\[1\] ~\{7\}/);
+      assert.deepEqual(item(f, 'BINARY[1]'), Buffer.from([65, 0, 66, 0, 0, 13, 10]));
+    } finally {
+      other.close();
+    }
+  });
+
   it('the macros FAST, ALL and FULL expand to their items (RFC 9051 §6.4.5)', async () => {
     const fast = await fetch(`UID FETCH ${uid} FAST`);
     for (const i of ['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE'])

@@ -64,9 +64,17 @@ const setsSeen = (a: FetchAttribute) =>
 
 type Piece = string | Buffer;
 
+/**
+ * `name {n}` and the octets. A BINARY item with NUL goes as literal8 (RFC 3516 §4.3);
+ * any other literal cannot carry NUL (RFC 9051 §9: CHAR8 is %x01-ff), so a NUL is
+ * sent as 0x80, as Dovecot does, keeping every size and offset unchanged.
+ */
 function literal(name: string, data: Buffer, binary = false): Piece[] {
-  const nul = binary && data.includes(0);
-  return [`${name} ${nul ? '~' : ''}{${data.length}}\r\n`, data];
+  const nul = data.includes(0);
+  if (binary || !nul) return [`${name} ${nul ? '~' : ''}{${data.length}}\r\n`, data];
+  const out = Buffer.from(data);
+  for (let i = out.indexOf(0); i >= 0; i = out.indexOf(0, i + 1)) out[i] = 0x80;
+  return [`${name} {${out.length}}\r\n`, out];
 }
 
 async function item(a: FetchAttribute, e: ViewEntry, m: LoadedMessage | undefined): Promise<Piece[]> {
