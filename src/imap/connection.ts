@@ -26,6 +26,7 @@ import type { SessionState } from './session.ts';
 
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
+const OUT_CHUNK = 64 * 1024;
 
 export class ImapConnection {
   readonly id = randomUUID().slice(0, 8);
@@ -47,6 +48,8 @@ export class ImapConnection {
   #socket: net.Socket;
   #source: NodeJS.ReadableStream & { pause(): unknown; resume(): unknown };
   #deflate: zlib.DeflateRaw | null = null;
+  #out: Buffer[] = [];
+  #outBytes = 0;
   #flushScheduled = false;
   #inbox: Buffer[] = [];
   #inboxBytes = 0;
@@ -98,20 +101,50 @@ export class ImapConnection {
 
   // ---- output ----
 
+  /**
+   * Queue output; it goes out in one write per burst (a command's whole response, or
+   * OUT_CHUNK at a time), so a response is a few TLS records and TCP segments, not
+   * one per line (TCP_NODELAY is on, see net/protocol-listeners.ts).
+   */
   write(data: string | Buffer): boolean {
     if (this.closed) return false;
-    const deflate = this.#deflate;
-    if (deflate === null) return this.#socket.write(data);
-    const ok = deflate.write(data);
-    if (!this.#flushScheduled) {
-      // One sync flush per burst of writes: the client must see each response whole.
+    const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    if (b.length >= OUT_CHUNK) {
+      this.flush();
+      this.#send(b);
+      return true;
+    }
+    this.#out.push(b);
+    this.#outBytes += b.length;
+    if (this.#outBytes >= OUT_CHUNK) this.flush();
+    else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(() => {
         this.#flushScheduled = false;
-        if (!this.closed) deflate.flush(zlib.constants.Z_SYNC_FLUSH);
+        this.flush();
       });
     }
-    return ok;
+    return true;
+  }
+
+  /** Send what write() queued now. */
+  flush(): void {
+    if (this.#out.length === 0 || this.closed) return;
+    const chunk = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out, this.#outBytes);
+    this.#out = [];
+    this.#outBytes = 0;
+    this.#send(chunk);
+  }
+
+  #send(chunk: Buffer): void {
+    const deflate = this.#deflate;
+    if (deflate === null) {
+      this.#socket.write(chunk);
+      return;
+    }
+    // A sync flush after each burst: the client must see each response whole.
+    deflate.write(chunk);
+    deflate.flush(zlib.constants.Z_SYNC_FLUSH);
   }
 
   untagged(text: string): void {
@@ -120,6 +153,7 @@ export class ImapConnection {
 
   /** Resolves once buffered output has drained (call between large responses). */
   async drain(): Promise<void> {
+    this.flush();
     if (this.#deflate !== null) {
       await new Promise<void>((resolve) =>
         this.#deflate!.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve()),
@@ -146,6 +180,7 @@ export class ImapConnection {
 
   end(): void {
     if (this.closed) return;
+    this.flush();
     const socket = this.#socket;
     if (this.#deflate !== null) {
       this.#deflate.end(() => socket.end());
@@ -308,6 +343,7 @@ export class ImapConnection {
 
   /** After `OK Begin TLS negotiation now` was written: discard all input and hand the socket to TLS. */
   startTls(): void {
+    this.flush(); // the tagged OK goes out in cleartext, before the handshake
     this.reader.reset();
     this.#inbox = [];
     this.#inboxBytes = 0;
@@ -333,6 +369,7 @@ export class ImapConnection {
 
   /** RFC 4978: after the tagged OK, both directions are raw DEFLATE streams. */
   startCompression(): void {
+    this.flush(); // the tagged OK goes out uncompressed
     const inflate = zlib.createInflateRaw({ chunkSize: 16 * 1024 });
     const deflate = zlib.createDeflateRaw({ level: 6 });
     deflate.on('data', (b: Buffer) => {

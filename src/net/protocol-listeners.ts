@@ -39,6 +39,9 @@ export function createProtocolListeners(o: ProtocolListenerOptions): ProtocolLis
       socket.end(o.refusal);
       return;
     }
+    // Responses are written whole per burst by the protocol code; without NODELAY a
+    // small response waits for the client's delayed ACK (~40 ms a command).
+    socket.setNoDelay(true);
     let released = false;
     o.accept(socket, secure, () => {
       if (released) return;
