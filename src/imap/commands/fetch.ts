@@ -183,7 +183,9 @@ export const FETCH_HANDLERS = [
       }
       const seen = !view.readOnly && attrs.some(setsSeen) ? await markSeen(conn, uids) : new Set<number>();
       const load = attrs.some(needsRaw) || attrs.some(needsMeta);
-      const batches = load ? loadBatches(conn.server, view.id, uids) : undefined;
+      // Metadata alone may come from the cache; a body needs the stored rows anyway.
+      const entries = attrs.some(needsRaw) ? undefined : view.entries;
+      const batches = load ? loadBatches(conn.server, view.id, uids, entries) : undefined;
       let i = 0;
       while (i < uids.length) {
         const loaded = batches ? (await batches.next()).value : undefined;

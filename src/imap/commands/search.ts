@@ -39,7 +39,7 @@ async function matching(conn: ImapConnection, view: SelectedMailbox, key: Search
     {
       view,
       now: Date.now(),
-      load: (uids) => loadBatches(server, view.id, uids),
+      load: (uids) => loadBatches(server, view.id, uids, view.entries),
       async indexed(tokens) {
         const { searchKey } = await server.accountKeys.current(accountId);
         return server.store.searchTerms(
@@ -55,9 +55,11 @@ async function matching(conn: ImapConnection, view: SelectedMailbox, key: Search
 /** The summaries of `uids`, loaded in batches (expunged meanwhile: missing). */
 async function metasOf(conn: ImapConnection, view: SelectedMailbox, uids: readonly number[]) {
   const out = new Map<number, StoredMeta>();
-  for await (const batch of loadBatches(conn.server, view.id, uids)) {
-    const loaded = await Promise.all([...batch].map(async ([uid, m]) => [uid, await m.meta()] as const));
-    for (const [uid, meta] of loaded) out.set(uid, meta);
+  for await (const batch of loadBatches(conn.server, view.id, uids, view.entries)) {
+    const loaded = await Promise.all(
+      [...batch].map(async ([uid, m]) => [uid, await m.meta().catch(() => undefined)] as const),
+    );
+    for (const [uid, meta] of loaded) if (meta !== undefined) out.set(uid, meta);
   }
   return out;
 }

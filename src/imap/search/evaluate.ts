@@ -108,7 +108,7 @@ function wordNodes(n: Node, out: WordsNode[] = []): WordsNode[] {
 }
 
 /** Messages tried at once while content keys are evaluated (bounds decrypted bytes in memory). */
-const PARALLEL = 8;
+const PARALLEL = 32;
 
 /** The UIDs of the view matching `key`, ascending. */
 export async function evaluateSearch(env: SearchEnv, key: SearchKey): Promise<number[]> {
@@ -138,7 +138,8 @@ export async function evaluateSearch(env: SearchEnv, key: SearchKey): Promise<nu
           items.slice(i, i + PARALLEL).map(async ([uid, source]) => {
             const e = view.entries.get(uid);
             if (e === undefined) return;
-            decided.set(uid, await full(root, e, new MessageText(source)));
+            // A message expunged by another session meanwhile cannot be read: no match.
+            decided.set(uid, await full(root, e, new MessageText(source)).catch(() => false));
           }),
         );
       }
