@@ -34,7 +34,7 @@ export class ImapConnection {
   readonly remoteAddress: string;
   readonly log: Logger;
   readonly reader: CommandReader;
-  state: SessionState = { kind: 'not-authenticated' };
+  #state: SessionState = { kind: 'not-authenticated' };
   secure: boolean;
   /** ENABLEd extensions (RFC 5161): CONDSTORE, QRESYNC, IMAP4REV2, UTF8=ACCEPT. */
   readonly enabled = new Set<string>();
@@ -80,6 +80,19 @@ export class ImapConnection {
     this.#armTimeout();
     this.server.connections.add(this);
     this.write(`* OK [CAPABILITY ${this.server.capabilities(this).join(' ')}] Sealpost IMAP ready\r\n`);
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+
+  /** Leaving a selected mailbox (for another, or none) lets go of its shared cache. */
+  set state(next: SessionState) {
+    const prev = this.#state;
+    if (prev.kind === 'selected' && (next.kind !== 'selected' || next.mailbox !== prev.mailbox)) {
+      prev.mailbox.release(this.server.mailboxCaches);
+    }
+    this.#state = next;
   }
 
   get authenticated(): boolean {
@@ -193,6 +206,7 @@ export class ImapConnection {
     if (this.closed) return;
     this.closed = true;
     this.server.connections.delete(this);
+    if (this.#state.kind === 'selected') this.state = { kind: 'logout' };
     this.#continuation?.(null);
     this.#continuation = null;
     this.#idleDone?.();

@@ -9,6 +9,7 @@ import type { AccountKeys } from '../mail/account-keys.ts';
 import type { Store } from '../store/types.ts';
 import type { CertificateSource } from '../tls/certificates.ts';
 import type { ImapConnection } from './connection.ts';
+import type { MailboxCaches } from './mailbox-cache.ts';
 import type { ImapLimits } from './protocol/index.ts';
 
 export interface ImapServerContext {
@@ -21,6 +22,8 @@ export interface ImapServerContext {
   readonly certificates: CertificateSource;
   readonly login: PasswordLogin;
   readonly connections: Set<ImapConnection>;
+  /** The shared picture of each selected mailbox (mailbox-cache.ts). */
+  readonly mailboxCaches: MailboxCaches;
   capabilities(conn: ImapConnection): string[];
   onConnectionClosed(conn: ImapConnection): void;
 }

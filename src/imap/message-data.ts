@@ -79,7 +79,7 @@ export async function* loadBatches(
   server: ImapServerContext,
   mailboxId: string,
   uids: readonly number[],
-  entries?: ReadonlyMap<number, { readonly messageId: string }>,
+  entries?: { get(uid: number): { readonly messageId: string } | undefined },
   batch = 100,
 ): AsyncGenerator<Map<number, LoadedMessage>> {
   for (let i = 0; i < uids.length; i += batch) {

@@ -15,17 +15,10 @@
 
 import type { Mailbox, MessageEntry, Store } from '../store/types.ts';
 import { ImapCommandBad } from './errors.ts';
+import { MailboxCache, type ViewEntry } from './mailbox-cache.ts';
 import type { SequenceSet } from './protocol/index.ts';
 
-export interface ViewEntry {
-  readonly uid: number;
-  flags: readonly string[];
-  modseq: number;
-  readonly size: number;
-  readonly internalDate: number;
-  readonly messageId: string;
-  readonly threadId: string;
-}
+export type { ViewEntry } from './mailbox-cache.ts';
 
 export interface SyncOptions {
   /** Whether EXPUNGE/VANISHED may be sent now (false during FETCH, STORE, SEARCH by sequence number). */
@@ -34,18 +27,27 @@ export interface SyncOptions {
   readonly qresync: boolean;
 }
 
+/** The session's messages: an entry of the shared cache, for UIDs this session numbers. */
+export interface SessionEntries {
+  get(uid: number): ViewEntry | undefined;
+  has(uid: number): boolean;
+}
+
 export class SelectedMailbox {
   readonly id: string;
   readonly name: string;
   readonly readOnly: boolean;
   readonly uidValidity: number;
+  /** Sequence number n is uids[n-1]: the only per-message state a session keeps. */
   uids: number[] = [];
-  readonly entries = new Map<number, ViewEntry>();
+  readonly cache: MailboxCache;
+  readonly entries: SessionEntries;
   /** Highest modseq the client has been told of (the view is current up to here). */
   modseq: number;
-  uidNext: number;
   /** Expunged in the store, not yet reported (their entries stay in the view). */
   readonly pendingExpunge = new Set<number>();
+  /** Modseqs of flag changes this session made and reported itself. */
+  readonly #own = new Set<number>();
   /** UIDs of the last SEARCH RETURN (SAVE), for `$` (RFC 5182). */
   searchResult: number[] = [];
   /** Set by the change feed: something may have changed since the last sync. */
@@ -53,27 +55,24 @@ export class SelectedMailbox {
   /** Deleted by another session: the next command ends the session (RFC 9051 §7.1 BYE). */
   gone = false;
 
-  constructor(mailbox: Mailbox, entries: readonly MessageEntry[], readOnly: boolean) {
+  /** A view of `mailbox`; without a shared cache it makes its own from `entries`. */
+  constructor(mailbox: Mailbox, entries: readonly MessageEntry[], readOnly: boolean, cache?: MailboxCache) {
     this.id = mailbox.id;
     this.name = mailbox.name;
     this.readOnly = readOnly;
     this.uidValidity = mailbox.uidValidity;
-    this.modseq = mailbox.highestModseq;
-    this.uidNext = mailbox.uidNext;
-    for (const e of entries) this.#add(e);
+    this.cache = cache ?? new MailboxCache(mailbox, entries);
+    this.modseq = this.cache.modseq;
+    this.uids = [...this.cache.live.keys()];
+    this.cache.readers.add(this);
+    this.entries = {
+      get: (uid) => (this.seqOf(uid) > 0 ? this.cache.get(uid) : undefined),
+      has: (uid) => this.seqOf(uid) > 0 && this.cache.get(uid) !== undefined,
+    };
   }
 
-  #add(e: MessageEntry): void {
-    this.uids.push(e.uid);
-    this.entries.set(e.uid, {
-      uid: e.uid,
-      flags: e.flags,
-      modseq: e.modseq,
-      size: e.size,
-      internalDate: e.internalDate,
-      messageId: e.messageId,
-      threadId: e.threadId,
-    });
+  get uidNext(): number {
+    return this.cache.uidNext;
   }
 
   get exists(): number {
@@ -132,10 +131,13 @@ export class SelectedMailbox {
 
   /** Apply a flag change this session made (its FETCH is sent by the caller). */
   applyFlags(uid: number, flags: readonly string[], modseq: number): void {
-    const e = this.entries.get(uid);
+    const e = this.cache.get(uid);
     if (e === undefined) return;
-    e.flags = flags;
-    e.modseq = Math.max(e.modseq, modseq);
+    if (modseq >= e.modseq) {
+      e.flags = flags;
+      e.modseq = modseq;
+    }
+    this.#own.add(modseq);
   }
 
   /** Remove UIDs this session expunged; returns the sequence numbers to report, in sending order. */
@@ -147,7 +149,6 @@ export class SelectedMailbox {
       const uid = this.uids[i]!;
       if (!gone.has(uid)) continue;
       seqs.push(i + 1);
-      this.entries.delete(uid);
       this.pendingExpunge.delete(uid);
     }
     if (seqs.length > 0) this.uids = this.uids.filter((u) => !gone.has(u));
@@ -159,53 +160,45 @@ export class SelectedMailbox {
    * (EXPUNGE or VANISHED first, then EXISTS, then FETCH for changed flags).
    */
   async sync(store: Store, opts: SyncOptions): Promise<string[]> {
-    const mailbox = await store.getMailboxById(this.id);
-    if (mailbox === null || mailbox.uidValidity !== this.uidValidity) {
+    if (!(await this.cache.refresh(store))) {
       this.gone = true;
       return [];
     }
     this.dirty = false;
     const out: string[] = [];
-    if (mailbox.highestModseq > this.modseq) {
-      const since = this.modseq;
-      const [changed, expunged] = await Promise.all([
-        store.listEntries(this.id, since),
-        store.expungedSince(this.id, since),
-      ]);
-      for (const uid of expunged) if (this.entries.has(uid)) this.pendingExpunge.add(uid);
-      const lastUid = this.uids.length > 0 ? this.uids[this.uids.length - 1]! : 0;
-      const flagChanges: ViewEntry[] = [];
-      let added = 0;
-      for (const e of changed) {
-        if (e.modseq <= since) continue;
-        if (e.uid > lastUid) {
-          this.#add(e);
-          added++;
-        } else {
-          const v = this.entries.get(e.uid);
-          if (v === undefined || v.modseq >= e.modseq) continue;
-          const same = v.flags.length === e.flags.length && v.flags.every((f, i) => f === e.flags[i]);
-          v.modseq = e.modseq;
-          if (!same) {
-            v.flags = e.flags;
-            flagChanges.push(v);
-          } else if (opts.condstore) flagChanges.push(v);
-        }
-      }
-      this.modseq = mailbox.highestModseq;
-      this.uidNext = mailbox.uidNext;
-      if (opts.allowExpunge) out.push(...this.#reportExpunges(opts.qresync));
-      if (added > 0) out.push(`${this.uids.length} EXISTS`);
-      for (const v of flagChanges) {
-        const seq = this.seqOf(v.uid);
-        if (seq === 0 || this.pendingExpunge.has(v.uid)) continue;
-        const modseq = opts.condstore ? ` MODSEQ (${v.modseq})` : '';
-        out.push(`${seq} FETCH (UID ${v.uid} FLAGS (${v.flags.join(' ')})${modseq})`);
-      }
-    } else if (opts.allowExpunge && this.pendingExpunge.size > 0) {
-      out.push(...this.#reportExpunges(opts.qresync));
+    const changes = this.cache.changesSince(this.modseq);
+    const lastUid = this.uids.length > 0 ? this.uids[this.uids.length - 1]! : 0;
+    const added: number[] = [];
+    const flagChanges = new Set<number>();
+    for (const r of changes) {
+      if (r.expunged) {
+        if (this.seqOf(r.uid) > 0) this.pendingExpunge.add(r.uid);
+      } else if (r.uid > lastUid) {
+        if (this.cache.live.has(r.uid)) added.push(r.uid);
+      } else if (!this.#own.has(r.modseq) && this.seqOf(r.uid) > 0) flagChanges.add(r.uid);
+    }
+    if (added.length > 0) {
+      const fresh = [...new Set(added)].filter((u) => this.cache.live.has(u)).sort((a, b) => a - b);
+      this.uids.push(...fresh);
+    }
+    this.modseq = this.cache.modseq;
+    this.#own.clear();
+    this.cache.trim();
+    if (opts.allowExpunge) out.push(...this.#reportExpunges(opts.qresync));
+    if (added.length > 0) out.push(`${this.uids.length} EXISTS`);
+    for (const uid of flagChanges) {
+      const seq = this.seqOf(uid);
+      const v = this.cache.live.get(uid);
+      if (seq === 0 || v === undefined || this.pendingExpunge.has(uid)) continue;
+      const modseq = opts.condstore ? ` MODSEQ (${v.modseq})` : '';
+      out.push(`${seq} FETCH (UID ${uid} FLAGS (${v.flags.join(' ')})${modseq})`);
     }
     return out;
+  }
+
+  /** This session no longer has the mailbox selected. */
+  release(caches: { release(cache: MailboxCache, reader: SelectedMailbox): void }): void {
+    caches.release(this.cache, this);
   }
 
   #reportExpunges(qresync: boolean): string[] {

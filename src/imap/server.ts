@@ -20,6 +20,7 @@ import type { Store } from '../store/types.ts';
 import type { CertificateSource } from '../tls/certificates.ts';
 import { ImapConnection } from './connection.ts';
 import type { ImapServerContext } from './context.ts';
+import { MailboxCaches } from './mailbox-cache.ts';
 import { imapLimits } from './protocol/index.ts';
 
 export interface ImapDeps {
@@ -90,6 +91,7 @@ export function createImapServers(deps: ImapDeps): ImapServers {
     certificates: deps.certificates,
     login: deps.login,
     connections,
+    mailboxCaches: new MailboxCaches(),
     capabilities(conn) {
       if (conn.authenticated)
         return conn.compressed ? afterLogin.filter((c) => c !== 'COMPRESS=DEFLATE') : afterLogin;

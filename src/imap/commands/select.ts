@@ -53,11 +53,11 @@ export const SELECT_HANDLERS = [
       const store = conn.server.store;
       const box = await store.getMailbox(account.id, canonicalName(c.mailbox));
       if (box === null) throw new ImapNo('NONEXISTENT', 'No such mailbox');
-      const entries = await store.listEntries(box.id);
+      const cache = await conn.server.mailboxCaches.acquire(store, box);
       const readOnly = c.name === 'EXAMINE';
-      const view = new SelectedMailbox(box, entries, readOnly);
+      const view = new SelectedMailbox(box, [], readOnly, cache);
       const keywords = new Set<string>();
-      for (const e of entries) for (const f of e.flags) if (!f.startsWith('\\')) keywords.add(f);
+      for (const e of cache.live.values()) for (const f of e.flags) if (!f.startsWith('\\')) keywords.add(f);
       const flags = [...SYSTEM_FLAGS, ...[...keywords].sort()].join(' ');
       conn.untagged(`${view.exists} EXISTS`);
       if (!conn.enabled.has('IMAP4REV2')) {
@@ -75,7 +75,12 @@ export const SELECT_HANDLERS = [
       );
       conn.untagged(`OK [HIGHESTMODSEQ ${view.modseq}] Highest`);
       conn.untagged(`OK [MAILBOXID (${box.id})] Ok`);
-      if (c.qresync !== undefined) await qresyncResponses(conn, view, c.qresync);
+      try {
+        if (c.qresync !== undefined) await qresyncResponses(conn, view, c.qresync);
+      } catch (e) {
+        view.release(conn.server.mailboxCaches);
+        throw e;
+      }
       conn.state = { kind: 'selected', account, mailbox: view };
       return ok(`${c.name} completed`, readOnly ? 'READ-ONLY' : 'READ-WRITE');
     },

@@ -18,7 +18,7 @@ import { DAY_MS, fold, type MessageText } from './message-text.ts';
 /** The parts of SelectedMailbox a search reads. */
 export interface SearchView {
   readonly uids: readonly number[];
-  readonly entries: ReadonlyMap<number, ViewEntry>;
+  readonly entries: { get(uid: number): ViewEntry | undefined; has(uid: number): boolean };
   readonly searchResult: readonly number[];
   resolve(set: SequenceSet, byUid: boolean): number[];
 }
