@@ -30,9 +30,10 @@ export interface ChangeRecord {
   readonly expunged: boolean;
 }
 
-/** What an attached session tells the cache: how far it has been told. */
+/** What an attached session tells the cache: how far it has been told, and which UIDs it numbers. */
 export interface CacheReader {
   readonly modseq: number;
+  seqOf(uid: number): number;
 }
 
 const toView = (e: MessageEntry): ViewEntry => ({ ...e });
@@ -107,17 +108,19 @@ export class MailboxCache {
     return true;
   }
 
-  /** Drop what every attached session has already been told. */
+  /**
+   * Drop what every attached session has already been told, and the tombstones no
+   * session numbers any more (one may still, with its expunge not yet reported).
+   */
   trim(): void {
     let low = this.modseq;
     for (const r of this.readers) low = Math.min(low, r.modseq);
-    if (this.#log.length === 0 || this.#log.every((r) => r.modseq > low)) return;
-    const keep: ChangeRecord[] = [];
-    for (const r of this.#log) {
-      if (r.modseq > low) keep.push(r);
-      else if (r.expunged) this.#tombs.delete(r.uid);
+    if (this.#log.length > 0 && this.#log[0]!.modseq <= low) this.#log = this.#log.filter((r) => r.modseq > low);
+    for (const uid of this.#tombs.keys()) {
+      let numbered = false;
+      for (const r of this.readers) if (r.seqOf(uid) > 0) numbered = true;
+      if (!numbered) this.#tombs.delete(uid);
     }
-    this.#log = keep;
   }
 }
 
