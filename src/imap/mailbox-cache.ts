@@ -115,7 +115,8 @@ export class MailboxCache {
   trim(): void {
     let low = this.modseq;
     for (const r of this.readers) low = Math.min(low, r.modseq);
-    if (this.#log.length > 0 && this.#log[0]!.modseq <= low) this.#log = this.#log.filter((r) => r.modseq > low);
+    if (this.#log.length > 0 && this.#log[0]!.modseq <= low)
+      this.#log = this.#log.filter((r) => r.modseq > low);
     for (const uid of this.#tombs.keys()) {
       let numbered = false;
       for (const r of this.readers) if (r.seqOf(uid) > 0) numbered = true;

@@ -156,7 +156,11 @@ print('ok')
       const text = readFileSync(f, 'latin1');
       const i = Number(/Message-ID: <m(\d+)@/.exec(text)![1]);
       // mbsync writes Maildir files with local (LF) line ends.
-      assert.equal(text.replace(/^X-TUID: .*\r?\n/m, ''), message(i).replace(/\r\n/g, '\n'), `message ${i} differs`);
+      assert.equal(
+        text.replace(/^X-TUID: .*\r?\n/m, ''),
+        message(i).replace(/\r\n/g, '\n'),
+        `message ${i} differs`,
+      );
       byId.set(i, f);
     }
     // Flags both ways: \Flagged on 1..10 locally, \Seen on 11..20 on the server.
