@@ -114,37 +114,21 @@ export async function startServer(config: Config, options: StartOptions): Promis
       closers.push(() => l.close());
       listening.push({ role, host: l.host, port: l.port, security });
     };
-    if (roles.includes('imap')) {
-      const imap = createImapServers({
-        config,
-        store: rt.store,
-        accountKeys,
-        certificates,
-        login,
-        logger: logger.child({ role: 'imap' }),
+    // The mail-client protocols: implicit TLS, and STARTTLS/STLS when a port is set.
+    const clientProtocols = [
+      { role: 'imap', cfg: config.imap, create: createImapServers },
+      { role: 'pop3', cfg: config.pop3, create: createPop3Servers },
+    ] as const;
+    for (const p of clientProtocols) {
+      if (!roles.includes(p.role)) continue;
+      const child = logger.child({ role: p.role });
+      const s = p.create({ config, store: rt.store, accountKeys, certificates, login, logger: child });
+      servers.set(p.role, s.tls);
+      closers.unshift(async () => {
+        await s.close();
       });
-      servers.set('imap', imap.tls);
-      closers.unshift(async () => imap.close());
-      await open('imap', imap.tls, config.imap.host, config.imap.port, 'tls');
-      if (config.imap.starttls_port !== 0) {
-        await open('imap', imap.plain, config.imap.host, config.imap.starttls_port, 'starttls');
-      }
-    }
-    if (roles.includes('pop3')) {
-      const pop3 = createPop3Servers({
-        config,
-        store: rt.store,
-        accountKeys,
-        certificates,
-        login,
-        logger: logger.child({ role: 'pop3' }),
-      });
-      servers.set('pop3', pop3.tls);
-      closers.unshift(() => pop3.close());
-      await open('pop3', pop3.tls, config.pop3.host, config.pop3.port, 'tls');
-      if (config.pop3.starttls_port !== 0) {
-        await open('pop3', pop3.plain, config.pop3.host, config.pop3.starttls_port, 'starttls');
-      }
+      await open(p.role, s.tls, p.cfg.host, p.cfg.port, 'tls');
+      if (p.cfg.starttls_port !== 0) await open(p.role, s.plain, p.cfg.host, p.cfg.starttls_port, 'starttls');
     }
     if (mode === 'handoff') await ensureReady({ name: roles.join(','), checks });
   } catch (e) {
