@@ -206,6 +206,28 @@ print('ok')
     } finally {
       lock2.release();
     }
+    // And back: a message written into the local Maildir is uploaded unchanged.
+    writeFileSync(
+      path.join(box, 'new', `${Date.now()}.local.sealpost:2,S`),
+      message(COUNT + 1).replace(/\r\n/g, '\n'),
+    );
+    await sync();
+    const lock3 = await c.getMailboxLock('Sync');
+    try {
+      const found = (await c.search(
+        { header: { 'message-id': `<m${COUNT + 1}@example.org>` } },
+        { uid: true },
+      )) as number[];
+      assert.equal(found.length, 1);
+      const up = await c.fetchOne(String(found[0]), { source: true, flags: true }, { uid: true });
+      assert.ok(up);
+      assert.equal(up.source?.toString('latin1').replace(/^X-TUID: .*\r\n/m, ''), message(COUNT + 1));
+      assert.ok(up.flags?.has('\\Seen'));
+      const status = (await c.status('Sync', { messages: true })) as { messages?: number };
+      assert.equal(status.messages, COUNT + 1);
+    } finally {
+      lock3.release();
+    }
     await c.logout();
   });
 });
