@@ -3,13 +3,15 @@
 // transactions interleave. Concern-specific SQL lives beside this file (accounts,
 // directory, mailboxes, messages, audit, changes); this class wires them up.
 // Invariants:
-// - a write method resolves only after its COMMIT returned (synchronous=FULL: the
-//   WAL is fsync'd), and only then are change listeners told;
+// - a write method resolves only once its COMMIT is durable, and only then are
+//   change listeners told: most commit with synchronous=FULL (the WAL fsync'd inside
+//   COMMIT); the frequent mailbox writes (setFlags, storeFlags, expunge, copy, move)
+//   commit with NORMAL and wait for a shared WAL fsync off the event loop (writeShared);
 // - appendMessages goes through GroupCommit (one transaction per event-loop turn);
 //   a call with blobs over inlineBlobMaxBytes first writes and fsyncs their files
 //   (blobs.ts), then joins the group commit;
 // - expunge, deleteMailbox and deleteAccount delete inline blobs in their
-//   transaction and file blobs synchronously right after the COMMIT (moveMessages
+//   transaction and file blobs right after the COMMIT is durable (moveMessages
 //   frees none: the copies keep the message rows);
 // - after close() every method rejects with 'store.unavailable'.
 
@@ -64,6 +66,7 @@ export class SqliteStore implements Store {
   private readonly appends: GroupCommit;
   private readonly blobs: SqliteBlobs;
   private readonly now: () => number;
+  private readonly wal: WalBarrier;
 
   constructor(options: SqliteStoreOptions) {
     this.db = new SqliteDb(options.path, options.busyTimeoutMs ?? 5000);
@@ -76,13 +79,8 @@ export class SqliteStore implements Store {
       options.inlineBlobMaxBytes ?? DEFAULT_INLINE_BLOB_MAX_BYTES,
       options.onBlobFileError ?? reportBlobFileError,
     );
-    this.appends = new GroupCommit(
-      this.db,
-      this.feed,
-      this.blobs,
-      this.now,
-      new WalBarrier(this.db, options.path),
-    );
+    this.wal = new WalBarrier(this.db, options.path);
+    this.appends = new GroupCommit(this.db, this.feed, this.blobs, this.now, this.wal);
   }
 
   /** Folder of the blobs kept as files (diagnostics, backups, tests). */
@@ -103,6 +101,32 @@ export class SqliteStore implements Store {
     const result = this.db.transaction(() => fn(tx));
     this.feed.publish(tx.changes);
     return result;
+  }
+
+  /**
+   * The frequent mailbox writes of IMAP and POP3 (flags, expunge, copy, move): the
+   * COMMIT writes the WAL without syncing it, and the promise resolves after a shared
+   * WAL fsync off the event loop (wal-barrier.ts), as appends do. With synchronous=FULL
+   * each STORE stopped every session for the length of an fsync.
+   */
+  private async writeShared<T>(fn: (tx: Tx) => T): Promise<T> {
+    const tx: Tx = { db: this.db, changes: [], now: this.now() };
+    const result = this.wal.relaxed(() => this.db.transaction(() => fn(tx)));
+    await this.wal.barrier();
+    this.feed.publish(tx.changes);
+    return result;
+  }
+
+  /** writeShared for a write that unreferences blobs: files go only once the rows' removal is durable. */
+  private async writeSharedDroppingBlobs(fn: (tx: Tx) => string[]): Promise<string[]> {
+    let files: string[] = [];
+    const refs = await this.writeShared((tx) => {
+      const unreferenced = fn(tx);
+      files = this.blobs.dropInline(tx, unreferenced);
+      return unreferenced;
+    });
+    this.blobs.dropFiles(files);
+    return refs;
   }
 
   /** A write that unreferences blobs: inline ones go in its transaction, files right after it. */
@@ -267,16 +291,16 @@ export class SqliteStore implements Store {
     flags: readonly string[],
     mode: FlagMode,
   ): Promise<number> {
-    return this.write((tx) => setFlags(tx, mailboxId, uids, flags, mode));
+    return this.writeShared((tx) => setFlags(tx, mailboxId, uids, flags, mode));
   }
   async expunge(mailboxId: Id, uids: readonly number[]): Promise<string[]> {
-    return this.writeDroppingBlobs((tx) => expunge(tx, mailboxId, uids));
+    return this.writeSharedDroppingBlobs((tx) => expunge(tx, mailboxId, uids));
   }
   async copyMessages(fromMailboxId: Id, uids: readonly number[], toMailboxId: Id): Promise<CopyResult> {
-    return this.write((tx) => copy.copyMessages(tx, fromMailboxId, uids, toMailboxId));
+    return this.writeShared((tx) => copy.copyMessages(tx, fromMailboxId, uids, toMailboxId));
   }
   async moveMessages(fromMailboxId: Id, uids: readonly number[], toMailboxId: Id): Promise<CopyResult> {
-    return this.write((tx) => copy.moveMessages(tx, fromMailboxId, uids, toMailboxId));
+    return this.writeShared((tx) => copy.moveMessages(tx, fromMailboxId, uids, toMailboxId));
   }
   async storeFlags(
     mailboxId: Id,
@@ -285,7 +309,7 @@ export class SqliteStore implements Store {
     mode: FlagMode,
     unchangedSince?: number,
   ): Promise<StoreFlagsResult> {
-    return this.write((tx) => storeFlags(tx, mailboxId, uids, flags, mode, unchangedSince));
+    return this.writeShared((tx) => storeFlags(tx, mailboxId, uids, flags, mode, unchangedSince));
   }
   async expungedSince(mailboxId: Id, modseq: number, minUid?: number, maxUid?: number): Promise<number[]> {
     return expungedSince(this.db, mailboxId, modseq, minUid, maxUid);
