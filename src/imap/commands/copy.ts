@@ -32,16 +32,14 @@ async function checkQuota(conn: ImapConnection, uids: readonly number[]): Promis
   if (account.usedBytes + bytes > account.quotaBytes) throw new ImapNo('OVERQUOTA', 'Quota exceeded');
 }
 
-async function expungeDeleted(conn: ImapConnection, within: ReadonlySet<number> | null): Promise<void> {
+async function expungeDeleted(conn: ImapConnection, within: readonly number[] | null): Promise<void> {
   const view = selectedOf(conn);
   if (view.readOnly) throw new ImapNo('READ-ONLY', 'Mailbox is read-only');
-  const current = await conn.server.store.listEntries(view.id);
-  const uids = current
-    .filter(
-      (e) =>
-        e.flags.includes('\\Deleted') && view.entries.has(e.uid) && (within === null || within.has(e.uid)),
-    )
-    .map((e) => e.uid);
+  // The shared picture is current: the dispatcher synced it just before this command.
+  const uids = (within ?? view.uids).filter((u) => {
+    const e = view.entries.get(u);
+    return e !== undefined && !view.pendingExpunge.has(u) && e.flags.includes('\\Deleted');
+  });
   if (uids.length === 0) return;
   await conn.server.store.expunge(view.id, uids);
   reportExpunged(conn, uids);
@@ -87,7 +85,7 @@ export const COPY_HANDLERS = [
     states: SELECTED,
     async run(conn, c) {
       const view = selectedOf(conn);
-      await expungeDeleted(conn, new Set(view.resolve(c.uids, true)));
+      await expungeDeleted(conn, view.resolve(c.uids, true));
       return ok('UID EXPUNGE completed');
     },
   }),
