@@ -102,6 +102,17 @@ export async function startServer(config: Config, options: StartOptions): Promis
       }
     }
     const login = createPasswordLogin(rt.store, logger.child({ role: 'auth' }));
+    const analyse = async (raw: Buffer) => {
+      const input = {
+        message: raw,
+        ip: '',
+        helo: '',
+        mailFrom: '',
+        hostname: config.hostname,
+        verify: false,
+      };
+      return (await analyser.analyse(input)).content;
+    };
     const open = async (
       role: Role,
       server: net.Server,
@@ -122,7 +133,15 @@ export async function startServer(config: Config, options: StartOptions): Promis
     for (const p of clientProtocols) {
       if (!roles.includes(p.role)) continue;
       const child = logger.child({ role: p.role });
-      const s = p.create({ config, store: rt.store, accountKeys, certificates, login, logger: child });
+      const s = p.create({
+        config,
+        store: rt.store,
+        accountKeys,
+        certificates,
+        login,
+        analyse,
+        logger: child,
+      });
       servers.set(p.role, s.tls);
       closers.unshift(async () => {
         await s.close();

@@ -6,6 +6,7 @@ import type { PasswordLogin } from '../auth/password-login.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { AccountKeys } from '../mail/account-keys.ts';
+import type { MessageContent } from '../mail/content.ts';
 import type { Store } from '../store/types.ts';
 import type { CertificateSource } from '../tls/certificates.ts';
 import type { ImapConnection } from './connection.ts';
@@ -21,6 +22,8 @@ export interface ImapServerContext {
   readonly accountKeys: AccountKeys;
   readonly certificates: CertificateSource;
   readonly login: PasswordLogin;
+  /** Parse an APPENDed message for storage on the analysis threads (a MIME bomb must not stall sessions). */
+  readonly analyse: (raw: Buffer) => Promise<MessageContent>;
   readonly connections: Set<ImapConnection>;
   /** The shared picture of each selected mailbox (mailbox-cache.ts). */
   readonly mailboxCaches: MailboxCaches;

@@ -15,6 +15,7 @@ import type { PasswordLogin } from '../auth/password-login.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { AccountKeys } from '../mail/account-keys.ts';
+import type { MessageContent } from '../mail/content.ts';
 import { createProtocolListeners } from '../net/protocol-listeners.ts';
 import type { Store } from '../store/types.ts';
 import type { CertificateSource } from '../tls/certificates.ts';
@@ -25,6 +26,8 @@ import { imapLimits } from './protocol/index.ts';
 
 export interface ImapDeps {
   readonly config: Config;
+  /** Parse a message for storage (summary, structure, index tokens), off the event loop. */
+  readonly analyse: (raw: Buffer) => Promise<MessageContent>;
   readonly store: Store;
   readonly accountKeys: AccountKeys;
   readonly certificates: CertificateSource;
@@ -92,6 +95,7 @@ export function createImapServers(deps: ImapDeps): ImapServers {
     login: deps.login,
     connections,
     mailboxCaches: new MailboxCaches(),
+    analyse: deps.analyse,
     capabilities(conn) {
       if (conn.authenticated)
         return conn.compressed ? afterLogin.filter((c) => c !== 'COMPRESS=DEFLATE') : afterLogin;

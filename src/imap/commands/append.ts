@@ -7,7 +7,6 @@
 // - All messages of one APPEND are stored in one transaction, or none is.
 // - \Recent cannot be set by a client; a message over the quota stores nothing.
 
-import { analyseContent } from '../../mail/content.ts';
 import { prepareMessages } from '../../mail/deliver.ts';
 import { accountOf, mailboxNamed } from '../account.ts';
 import { ImapNo } from '../errors.ts';
@@ -32,7 +31,7 @@ export const APPEND_HANDLERS = [
         if (m.message.data.length === 0) throw new ImapNo(undefined, 'Empty message');
         if (m.flags.some((f) => f.toLowerCase() === '\\recent'))
           throw new ImapNo(undefined, '\\Recent cannot be set');
-        const content = await analyseContent(m.message.data);
+        const content = await conn.server.analyse(m.message.data);
         inputs.push({
           raw: m.message.data,
           content,
