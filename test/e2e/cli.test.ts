@@ -59,6 +59,8 @@ describe('sealpost CLI', () => {
     assert.equal(status.users, 2);
     assert.equal(status.aliases, 2);
     assert.equal(status.server, 'stopped');
+    assert.match(status.imap, /:\d+ \(TLS\)$/);
+    assert.match(status.pop3, /:\d+ \(TLS\)$/);
   });
 
   it('refuses bad input and conflicts with a clear message and exit code 2 or 1, changing nothing', async () => {

@@ -14,6 +14,13 @@ function runningPid(pidFile: string): number | null {
   }
 }
 
+/** "host:993 (TLS), host:143 (STARTTLS)", or disabled. */
+function clientPorts(c: { enabled: boolean; host: string; port: number; starttls_port: number }): string {
+  if (!c.enabled) return 'disabled';
+  const tls = `${c.host}:${c.port} (TLS)`;
+  return c.starttls_port === 0 ? tls : `${tls}, ${c.host}:${c.starttls_port} (STARTTLS)`;
+}
+
 export async function statusCommand(ctx: CommandContext): Promise<void> {
   const config = loadCliConfig(ctx);
   return withRuntime(ctx, async (rt) => {
@@ -30,6 +37,8 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
       hostname: config.hostname,
       server: pid === null ? 'stopped' : `running (pid ${pid})`,
       mx: config.mx.enabled ? `${config.mx.host}:${config.mx.port}` : 'disabled',
+      imap: clientPorts(config.imap),
+      pop3: clientPorts(config.pop3),
       workers: config.workers === 0 ? 'one per core' : config.workers,
       analysisThreads: config.mx.analysis_threads,
       domains: domains.length,
