@@ -6,9 +6,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { imapflow, imapPort, RawImap } from '../support/imap.ts';
-import { type InProcess, type Installation, install, PASSWORD, startInProcess } from '../support/server.ts';
+import { type InProcess, type Installation, install, startInProcess } from '../support/server.ts';
 
 const mail = (subject: string): string =>
   `From: Bob <bob@example.org>\r\nTo: alice@sealpost.test\r\nSubject: ${subject}\r\n` +
@@ -396,17 +396,7 @@ describe('IMAP CONDSTORE and QRESYNC', () => {
 
   it('imapflow with QRESYNC resyncs a mailbox: vanished UIDs, changed flags and new mail', async () => {
     const box = await mailbox(4);
-    const client = new ImapFlow({
-      host: '127.0.0.1',
-      port,
-      secure: true,
-      tls: { rejectUnauthorized: false },
-      auth: { user: 'alice@sealpost.test', pass: PASSWORD },
-      logger: false,
-      disableAutoIdle: true,
-      qresync: true,
-    });
-    await client.connect();
+    const client = await imapflow(port, undefined, undefined, { qresync: true });
     try {
       assert.ok(client.enabled.has('QRESYNC'));
       const opened = await client.mailboxOpen(box);

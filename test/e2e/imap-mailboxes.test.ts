@@ -5,17 +5,10 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ImapFlow } from 'imapflow';
+
 import { newId, newUidValidity } from '../../src/core/ids.ts';
 import { imapflow, imapPort, RawImap } from '../support/imap.ts';
-import {
-  type InProcess,
-  type Installation,
-  install,
-  openStore,
-  PASSWORD,
-  startInProcess,
-} from '../support/server.ts';
+import { type InProcess, type Installation, install, openStore, startInProcess } from '../support/server.ts';
 
 const mail = (subject: string, pad = 0): string =>
   `From: bob@example.org\r\nSubject: ${subject}\r\n\r\n${'x'.repeat(pad)}Body of ${subject}.\r\n`;
@@ -371,16 +364,10 @@ describe('IMAP mailboxes', () => {
   });
 
   it('non-ASCII mailbox names round-trip through modified UTF-7 with an IMAP4rev1 imapflow', async () => {
-    const flow = new ImapFlow({
-      host: '127.0.0.1',
-      port,
-      secure: true,
-      tls: { rejectUnauthorized: false },
-      auth: { user: 'alice@sealpost.test', pass: PASSWORD },
-      logger: false,
+    const flow = await imapflow(port, undefined, undefined, {
       disableIMAP4rev2: true,
+      disableAutoIdle: false,
     });
-    await flow.connect();
     try {
       await flow.mailboxCreate(['Köln', 'Übersicht 日本']);
       const boxes = (await flow.list()).map((b) => b.path);

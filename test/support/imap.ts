@@ -4,7 +4,7 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
-import { ImapFlow } from 'imapflow';
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import type { RunningServer } from '../../src/app/start.ts';
 import { PASSWORD } from './server.ts';
 
@@ -14,10 +14,12 @@ export function imapPort(server: RunningServer, security: 'tls' | 'starttls' = '
   return l.port;
 }
 
+/** A connected imapflow client (implicit TLS, the test certificate not verified); `extra` adds options. */
 export async function imapflow(
   port: number,
   user = 'alice@sealpost.test',
   pass = PASSWORD,
+  extra: Partial<ImapFlowOptions> = {},
 ): Promise<ImapFlow> {
   const client = new ImapFlow({
     host: '127.0.0.1',
@@ -27,6 +29,7 @@ export async function imapflow(
     auth: { user, pass },
     logger: false,
     disableAutoIdle: true,
+    ...extra,
   });
   await client.connect();
   return client;
