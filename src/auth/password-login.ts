@@ -48,14 +48,14 @@ export function normaliseUsername(username: string): string | null {
 export function createPasswordLogin(
   store: Store,
   logger: Logger,
-  throttle: LoginThrottle = new LoginThrottle(),
+  throttle: LoginThrottle = new LoginThrottle(store),
 ): PasswordLogin {
   return {
     async login(attempt) {
       const user = normaliseUsername(attempt.username);
       const password = attempt.password.length > MAX_PASSWORD ? '' : attempt.password;
       const key = user ?? attempt.username.slice(0, MAX_USERNAME).toLowerCase();
-      const blocked = throttle.waitMs(attempt.address, key) > 0;
+      const blocked = (await throttle.waitMs(attempt.address, key)) > 0;
       const account = user === null ? null : await store.getAccountByAddress(user);
       const ok =
         account !== null && !blocked && password !== ''
@@ -63,11 +63,11 @@ export function createPasswordLogin(
           : await verifyAgainstDummy(password);
       const log = { protocol: attempt.protocol, user: key, remote: attempt.address };
       if (!ok || account === null || account.disabled) {
-        throttle.failure(attempt.address, key);
+        await throttle.failure(attempt.address, key);
         logger.info({ ...log, blocked }, 'login failed');
         return { ok: false, reason: 'invalid' };
       }
-      throttle.success(attempt.address, key);
+      await throttle.success(attempt.address, key);
       logger.info(log, 'login');
       if (needsRehash(account.passwordHash)) {
         await store.setPasswordHash(account.id, await hashPassword(password));

@@ -25,6 +25,7 @@ import { copyMoveContract } from './contract/copy-move.ts';
 import { feedAuditContract } from './contract/feed-audit.ts';
 import type { OpenStore } from './contract/fixtures.ts';
 import { imapReadsContract } from './contract/imap-reads.ts';
+import { loginCountersContract } from './contract/login-counters.ts';
 import { mailboxAdminContract } from './contract/mailbox-admin.ts';
 import { messagesContract } from './contract/messages.ts';
 import { searchLockContract } from './contract/search-lock.ts';
@@ -38,6 +39,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
     describe('feed and audit', () => feedAuditContract(open));
     describe('blobs', () => blobsContract(open));
     describe('copy and move', () => copyMoveContract(open));
+    describe('login counters', () => loginCountersContract(open));
     describe('mailbox changes', () => mailboxAdminContract(open));
     describe('IMAP reads and CONDSTORE', () => imapReadsContract(open));
     describe('search and maildrop lock', () => searchLockContract(open));

@@ -379,6 +379,16 @@ export interface Store {
   searchTerms(accountId: Id, terms: readonly Uint8Array[]): Promise<Set<Id>>;
 
   // POP3 maildrop lock (RFC 1939 §8), shared by every process using the store
+  // Login throttling (auth/throttle.ts): failure counts every role and process shares
+  /**
+   * Count one failed login for each key in one transaction (a count whose last failure
+   * is older than forgetMs restarts at 1); returns the counters after. Old rows are pruned.
+   */
+  countLoginFailures(keys: readonly string[], now: number, forgetMs: number): Promise<LoginCounter[]>;
+  /** The counters of `keys` that exist. */
+  getLoginCounters(keys: readonly string[]): Promise<LoginCounter[]>;
+  clearLoginCounter(key: string): Promise<void>;
+
   /**
    * Take the account's maildrop lock for `owner` (a string unique to the session)
    * for ttlMs: true if acquired. A lock held by another owner is refused until its
@@ -405,6 +415,12 @@ export interface Store {
    */
   appendAudit(build: (last: AuditRow | null) => AuditRow): Promise<AuditRow>;
   listAudit(fromSeq?: number, limit?: number): Promise<AuditRow[]>;
+}
+
+export interface LoginCounter {
+  readonly key: string;
+  readonly failures: number;
+  readonly lastFailure: number; // ms since epoch
 }
 
 export interface NewMailbox {

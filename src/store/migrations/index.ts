@@ -17,6 +17,7 @@ import { initial } from './001-initial.ts';
 import { blobTable } from './002-blob.ts';
 import { imapPop3 } from './003-imap.ts';
 import { searchFilter } from './004-search-filter.ts';
+import { loginCounter } from './005-login-counter.ts';
 import { type Dialect, sqliteDialect } from './dialect.ts';
 
 export type { Dialect } from './dialect.ts';
@@ -32,7 +33,7 @@ export interface Migration {
   up(db: MigrationDb): void;
 }
 
-export const migrations: readonly Migration[] = [initial, blobTable, imapPop3, searchFilter];
+export const migrations: readonly Migration[] = [initial, blobTable, imapPop3, searchFilter, loginCounter];
 
 export function checkMigrationList(list: readonly Migration[]): void {
   list.forEach((m, i) => {

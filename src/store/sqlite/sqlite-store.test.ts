@@ -182,6 +182,7 @@ describe('SqliteStore', () => {
         { version: 2, name: 'inline blobs' },
         { version: 3, name: 'imap and pop3: change index, search terms, maildrop lock' },
         { version: 4, name: 'search index as one Bloom filter per message' },
+        { version: 5, name: 'login failure counters' },
       ],
     );
     raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('future');

@@ -30,6 +30,7 @@ import type {
   Domain,
   FlagMode,
   Id,
+  LoginCounter,
   Mailbox,
   MessageEntry,
   NewAccount,
@@ -49,6 +50,7 @@ import { SqliteDb } from './db.ts';
 import * as directory from './directory.ts';
 import { expunge, expungedSince } from './expunge.ts';
 import { GroupCommit } from './group-commit.ts';
+import * as logins from './login-counters.ts';
 import * as admin from './mailbox-admin.ts';
 import * as mailboxes from './mailboxes.ts';
 import * as maildrop from './maildrop.ts';
@@ -325,6 +327,15 @@ export class SqliteStore implements Store {
     return searchTerms(this.db, accountId, terms);
   }
 
+  async countLoginFailures(keys: readonly string[], now: number, forgetMs: number): Promise<LoginCounter[]> {
+    return this.writeShared((tx) => logins.countLoginFailures(tx, keys, now, forgetMs));
+  }
+  async getLoginCounters(keys: readonly string[]): Promise<LoginCounter[]> {
+    return logins.getLoginCounters(this.db, keys);
+  }
+  async clearLoginCounter(key: string): Promise<void> {
+    await this.writeShared((tx) => logins.clearLoginCounter(tx, key));
+  }
   async lockMaildrop(accountId: Id, owner: string, ttlMs: number): Promise<boolean> {
     return this.write((tx) => maildrop.lockMaildrop(tx, accountId, owner, ttlMs));
   }
