@@ -1,9 +1,11 @@
 // Administrative operations on domains, accounts and aliases, shared by the CLI and
 // (later) the admin API. Each validates its input into typed values, performs the
 // change through the Store, and writes one audit entry naming the actor. Passwords
-// are hashed here (argon2id) and never logged or audited.
+// must pass the password policy (auth/password-policy.ts), are hashed here (argon2id)
+// and are never logged or audited.
 
 import type { Runtime } from '../app/runtime.ts';
+import { checkPassword } from '../auth/password-policy.ts';
 import { normaliseDomain, requireAddress } from '../core/address.ts';
 import { SealpostError } from '../core/errors.ts';
 import { newId, newUidValidity } from '../core/ids.ts';
@@ -11,7 +13,7 @@ import { DEFAULT_MAILBOXES } from '../core/mailboxes.ts';
 import { createAccountKeys, hashPassword } from '../crypto/index.ts';
 import type { Account, Alias, Domain } from '../store/types.ts';
 
-export const MIN_PASSWORD_LENGTH = 12;
+export { MIN_PASSWORD_LENGTH } from '../auth/password-policy.ts';
 
 function requireDomain(name: string): string {
   const d = normaliseDomain(name.trim());
@@ -20,13 +22,16 @@ function requireDomain(name: string): string {
   return d;
 }
 
-export function checkPassword(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new SealpostError(
-      'input.invalid',
-      `password too short: use at least ${MIN_PASSWORD_LENGTH} characters (a passphrase of several words is best)`,
-    );
-  }
+/**
+ * Throws input.invalid unless `password` passes the password policy for `address`
+ * (auth/password-policy.ts). The message says what is wrong and what to do, and never
+ * contains the password.
+ */
+export function requireAcceptablePassword(password: string, address: string): void {
+  const verdict = checkPassword(password, { address });
+  if (verdict.ok) return;
+  const fix = verdict.suggestions.length > 0 ? `. Fix: ${verdict.suggestions.join(' ')}` : '';
+  throw new SealpostError('input.invalid', `${verdict.message}${fix}`);
 }
 
 export async function addDomain(rt: Runtime, actor: string, name: string): Promise<Domain> {
@@ -59,7 +64,7 @@ export async function addAccount(
   input: { address: string; password: string; quotaBytes?: number },
 ): Promise<Account> {
   const addr = requireAddress(input.address);
-  checkPassword(input.password);
+  requireAcceptablePassword(input.password, addr.address);
   const domain = await rt.store.getDomain(addr.domain);
   if (domain === null) {
     throw new SealpostError(
@@ -111,7 +116,7 @@ export async function setPassword(
   address: string,
   password: string,
 ): Promise<void> {
-  checkPassword(password);
+  requireAcceptablePassword(password, requireAddress(address).address);
   const account = await requireAccount(rt, address);
   await rt.store.setPasswordHash(account.id, await hashPassword(password));
   await rt.audit.append({ actor, action: 'user.passwd', target: account.address });

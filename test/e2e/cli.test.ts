@@ -55,6 +55,9 @@ describe('sealpost CLI', () => {
     assert.equal((await cli(['user', 'disable', 'bob@example.com'])).code, 0);
     assert.equal((await cli(['user', 'quota', 'alice@example.com', '1GiB'])).code, 0);
     assert.equal((await cli(['user', 'passwd', 'alice@example.com'], 'another long passphrase\n')).code, 0);
+    const regen = await cli(['user', 'passwd', 'bob@example.com', '--generate']);
+    assert.equal(regen.code, 0, regen.stderr);
+    assert.match(regen.stdout, /password: [a-z2-9]{5}(-[a-z2-9]{5}){3}/);
     const status = JSON.parse((await cli(['status', '--json'])).stdout);
     assert.equal(status.users, 2);
     assert.equal(status.aliases, 2);
@@ -66,9 +69,12 @@ describe('sealpost CLI', () => {
   it('refuses bad input and conflicts with a clear message and exit code 2 or 1, changing nothing', async () => {
     // [args, message, stdin]: input errors exit 2, conflicts with existing state exit 1.
     const cases: [string[], RegExp, string?][] = [
-      [['user', 'add', 'not-an-address'], /not a valid address/, 'x'.repeat(20)],
-      [['user', 'add', 'carol@nothosted.example'], /not hosted here/, 'x'.repeat(20)],
-      [['user', 'add', 'carol@example.com'], /too short/, 'short\n'],
+      [['user', 'add', 'not-an-address'], /not a valid address/, 'violet anchor mosaic thunder\n'],
+      [['user', 'add', 'carol@nothosted.example'], /not hosted here/, 'violet anchor mosaic thunder\n'],
+      [['user', 'add', 'carol@example.com'], /too short: use at least 12 characters/, 'short\n'],
+      [['user', 'add', 'carol@example.com'], /too easy to guess.*Fix: .*passphrase/, 'Password123!\n'],
+      [['user', 'add', 'carol@example.com'], /built around the account's name.*Fix: /, 'carol2026carol\n'],
+      [['user', 'passwd', 'alice@example.com'], /too easy to guess/, 'qwertyuiop12\n'],
       [['domain', 'add', '../etc'], /not a valid domain/],
       [['user', 'delete', 'alice@example.com'], /--yes/],
       [['frobnicate'], /unknown command/],
