@@ -16,7 +16,10 @@
 // - COPY/MOVE share the message row (no new blob); usage counts per entry;
 // - mailbox-level changes bump that mailbox's modseq with one 'mailbox' change;
 // - reads of a missing mailbox (listEntries, getMessages, expungedSince) are empty;
-// - the maildrop lock expires at its last lock/refresh + the ttl given then.
+// - the maildrop lock expires at its last lock/refresh + the ttl given then;
+// - identity rows (app passwords, factors, password history, security events) go
+//   with their account; revoking keeps the first revocation time; a WebAuthn
+//   credential id is unique across accounts.
 
 import { describe } from 'node:test';
 import { accountsContract } from './contract/accounts.ts';
@@ -24,6 +27,8 @@ import { blobsContract } from './contract/blobs.ts';
 import { copyMoveContract } from './contract/copy-move.ts';
 import { feedAuditContract } from './contract/feed-audit.ts';
 import type { OpenStore } from './contract/fixtures.ts';
+import { identityContract } from './contract/identity.ts';
+import { identityLogContract } from './contract/identity-log.ts';
 import { imapReadsContract } from './contract/imap-reads.ts';
 import { loginCountersContract } from './contract/login-counters.ts';
 import { mailboxAdminContract } from './contract/mailbox-admin.ts';
@@ -43,5 +48,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
     describe('mailbox changes', () => mailboxAdminContract(open));
     describe('IMAP reads and CONDSTORE', () => imapReadsContract(open));
     describe('search and maildrop lock', () => searchLockContract(open));
+    describe('identity: app passwords and factors', () => identityContract(open));
+    describe('identity: password history and security log', () => identityLogContract(open));
   });
 }

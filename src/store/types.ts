@@ -379,6 +379,39 @@ export interface Store {
   searchTerms(accountId: Id, terms: readonly Uint8Array[]): Promise<Set<Id>>;
 
   // POP3 maildrop lock (RFC 1939 §8), shared by every process using the store
+  // Identity (issue 4): app passwords, second factors, password history, security log
+  /** 'store.conflict' if the id exists; 'store.not-found' if the account does not. */
+  addAppPassword(record: AppPasswordRecord): Promise<void>;
+  getAppPassword(id: string): Promise<AppPasswordRecord | null>;
+  listAppPasswords(accountId: Id): Promise<AppPasswordRecord[]>;
+  /** Sets revokedAt (idempotent); 'store.not-found' unless the id belongs to the account. */
+  revokeAppPassword(accountId: Id, id: string, at: number): Promise<void>;
+  /** Last use (time and client address); never fails for a missing id. */
+  touchAppPassword(id: string, at: number, address: string): Promise<void>;
+
+  /** 'store.conflict' for a second factor with the same credentialId; 'store.not-found' without the account. */
+  addFactor(factor: AuthFactor): Promise<void>;
+  listFactors(accountId: Id): Promise<AuthFactor[]>;
+  getFactorByCredentialId(credentialId: string): Promise<AuthFactor | null>;
+  /** 'store.not-found' unless the factor belongs to the account. */
+  removeFactor(accountId: Id, factorId: Id): Promise<void>;
+  /** TOTP replay guard: sets lastStep to `step` only if it is null or lower; false if not (already used). */
+  advanceTotpStep(factorId: Id, step: number): Promise<boolean>;
+  /** WebAuthn: record the authenticator's new signature counter and the time of use. */
+  updateWebauthnCounter(factorId: Id, counter: number, at: number): Promise<void>;
+  /** Recovery codes: removes `hash` from the factor's codeHashes; false if it was not there (used or wrong). */
+  consumeRecoveryCode(factorId: Id, hash: string): Promise<boolean>;
+
+  /**
+   * Hashes the account used before (newest first, at most `limit`). setPasswordHash
+   * records the replaced hash here in the same transaction, keeping the newest 10.
+   */
+  passwordHistory(accountId: Id, limit: number): Promise<string[]>;
+
+  /** The account owner's security log (logins, factors, app passwords); newest first. */
+  appendSecurityEvent(event: SecurityEvent): Promise<void>;
+  listSecurityEvents(accountId: Id, limit: number, beforeSeq?: number): Promise<SecurityEvent[]>;
+
   // Login throttling (auth/throttle.ts): failure counts every role and process shares
   /**
    * Count one failed login for each key in one transaction (a count whose last failure
@@ -415,6 +448,61 @@ export interface Store {
    */
   appendAudit(build: (last: AuditRow | null) => AuditRow): Promise<AuditRow>;
   listAudit(fromSeq?: number, limit?: number): Promise<AuditRow[]>;
+}
+
+export type ProtocolScope = 'imap' | 'pop3' | 'smtp' | 'caldav' | 'carddav';
+
+/** An app password: a random secret for one mail client, stored as a keyed hash (auth/app-password.ts). */
+export interface AppPasswordRecord {
+  readonly id: string; // public part of the app password, unique
+  readonly accountId: Id;
+  readonly name: string;
+  readonly secretHash: string; // hex
+  readonly scopes: readonly ProtocolScope[];
+  readonly expiresAt: number | null;
+  /** CIDRs the password may be used from; null: anywhere. */
+  readonly allowedNetworks: readonly string[] | null;
+  readonly createdAt: number;
+  readonly revokedAt: number | null;
+  readonly lastUsedAt: number | null;
+  readonly lastUsedAddress: string | null;
+}
+
+export type FactorKind = 'totp' | 'webauthn' | 'recovery';
+
+/** A second factor. Which fields are set depends on the kind; the rest are null. */
+export interface AuthFactor {
+  readonly id: Id;
+  readonly accountId: Id;
+  readonly kind: FactorKind;
+  readonly name: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number | null;
+  /** totp: the secret, sealed under the account key (auth/totp.ts). */
+  readonly sealedSecret: Uint8Array | null;
+  /** totp: the last time step accepted (replay guard). */
+  readonly lastStep: number | null;
+  /** webauthn: credential id (base64url), COSE public key, signature counter, transports. */
+  readonly credentialId: string | null;
+  readonly publicKey: Uint8Array | null;
+  readonly counter: number | null;
+  readonly transports: readonly string[] | null;
+  /** recovery: keyed hashes of the codes not used yet. */
+  readonly codeHashes: readonly string[] | null;
+}
+
+export interface SecurityEvent {
+  readonly seq?: number; // assigned by the store
+  readonly accountId: Id;
+  readonly at: number;
+  /** e.g. 'login', 'login-failed', 'factor-added', 'factor-removed', 'app-password-created', 'app-password-new-address'. */
+  readonly kind: string;
+  readonly protocol: string | null; // imap, pop3, smtp, web, cli
+  readonly address: string | null; // client IP
+  readonly client: string | null; // user agent or IMAP ID, shortened
+  readonly success: boolean;
+  readonly factor: string | null; // password, app-password, totp, webauthn, recovery
+  readonly detail: string | null; // short, never secrets
 }
 
 export interface LoginCounter {

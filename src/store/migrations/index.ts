@@ -18,6 +18,7 @@ import { blobTable } from './002-blob.ts';
 import { imapPop3 } from './003-imap.ts';
 import { searchFilter } from './004-search-filter.ts';
 import { loginCounter } from './005-login-counter.ts';
+import { identity } from './006-identity.ts';
 import { type Dialect, sqliteDialect } from './dialect.ts';
 
 export type { Dialect } from './dialect.ts';
@@ -33,7 +34,14 @@ export interface Migration {
   up(db: MigrationDb): void;
 }
 
-export const migrations: readonly Migration[] = [initial, blobTable, imapPop3, searchFilter, loginCounter];
+export const migrations: readonly Migration[] = [
+  initial,
+  blobTable,
+  imapPop3,
+  searchFilter,
+  loginCounter,
+  identity,
+];
 
 export function checkMigrationList(list: readonly Migration[]): void {
   list.forEach((m, i) => {

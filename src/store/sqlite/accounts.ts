@@ -4,10 +4,13 @@
 //   one transaction: an account never exists without its keys;
 // - usedBytes starts at 0 and is only changed by messages.ts;
 // - deleteAccount removes every row of the account (keys, mailboxes, entries,
-//   messages, thread keys, search terms, maildrop lock, change-feed rows) and drops its address from alias
+//   messages, thread keys, search terms, maildrop lock, change-feed rows, and by
+//   cascade its app passwords, factors, password history and security events) and drops its address from alias
 //   destinations (aliases left with none are removed); it returns the blob refs
 //   that no other account's message still uses, for the caller to delete after
 //   the commit;
+// - setPasswordHash records the replaced hash in password_history in the same
+//   transaction (security-log.ts keeps the newest 10);
 // - key records are keyed by (account, version); putAccountKeys upserts them all
 //   in one transaction.
 
@@ -19,6 +22,7 @@ import { domainOf, unlinkAliasDestination } from './directory.ts';
 import { insertMailbox } from './mailboxes.ts';
 import { str, toAccount, toAccountKey } from './rows.ts';
 import { deleteAccountTerms } from './search.ts';
+import { recordReplacedPassword } from './security-log.ts';
 
 const ACCOUNT_COLUMNS =
   'account.id, account.address, account.domain_id, account.password_hash, account.disabled, ' +
@@ -99,7 +103,9 @@ function updateAccount(tx: Tx, accountId: Id, column: string, value: string | nu
 }
 
 export function setPasswordHash(tx: Tx, accountId: Id, passwordHash: string): void {
+  const old = tx.db.get('SELECT password_hash FROM account WHERE id = ?', accountId);
   updateAccount(tx, accountId, 'password_hash', passwordHash);
+  if (old !== undefined) recordReplacedPassword(tx, accountId, str(old, 'password_hash'));
 }
 
 export function setDisabled(tx: Tx, accountId: Id, disabled: boolean): void {
@@ -124,7 +130,8 @@ export function deleteAccount(tx: Tx, accountId: Id): string[] {
     .map((r) => str(r, 'blob_ref'));
   tx.db.run('DELETE FROM change WHERE account_id = ?', accountId);
   deleteAccountTerms(tx, accountId);
-  // Cascades to account_key, mailbox, message, mailbox_message, thread_key and maildrop_lock.
+  // Cascades to account_key, mailbox, message, mailbox_message, thread_key, maildrop_lock,
+  // app_password, auth_factor, password_history and security_event.
   tx.db.run('DELETE FROM account WHERE id = ?', accountId);
   unlinkAliasDestination(tx, account.address);
   return refs;

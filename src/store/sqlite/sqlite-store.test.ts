@@ -183,12 +183,25 @@ describe('SqliteStore', () => {
         { version: 3, name: 'imap and pop3: change index, search terms, maildrop lock' },
         { version: 4, name: 'search index as one Bloom filter per message' },
         { version: 5, name: 'login failure counters' },
+        { version: 6, name: 'identity: app passwords, second factors, password history, security log' },
       ],
     );
     raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('future');
     await assert.rejects(store.migrate(), (e: unknown) => isSealpostError(e, 'store.unavailable'));
     raw.prepare('DELETE FROM schema_migrations WHERE version = 99').run();
+    // The guard is a row trigger: it needs a row to refuse (an empty DELETE succeeds).
+    await store.appendAudit((last) => ({
+      seq: (last?.seq ?? 0) + 1,
+      at: 0,
+      actor: 'test',
+      action: 'probe',
+      target: '',
+      detail: '{}',
+      prevHash: last?.hash ?? '0'.repeat(64),
+      hash: '1'.repeat(64),
+    }));
     assert.throws(() => raw.prepare('DELETE FROM audit_log').run(), /append-only/);
+    assert.throws(() => raw.prepare("UPDATE audit_log SET actor = 'x'").run(), /append-only/);
     raw.close();
   });
 });

@@ -6,7 +6,10 @@
 // - a write method resolves only once its COMMIT is durable, and only then are
 //   change listeners told: most commit with synchronous=FULL (the WAL fsync'd inside
 //   COMMIT); the frequent mailbox writes (setFlags, storeFlags, expunge, copy, move)
-//   commit with NORMAL and wait for a shared WAL fsync off the event loop (writeShared);
+//   commit with NORMAL and wait for a shared WAL fsync off the event loop (writeShared),
+//   as do the frequent identity writes (touchAppPassword, advanceTotpStep,
+//   updateWebauthnCounter, consumeRecoveryCode, appendSecurityEvent) and the
+//   login counters;
 // - appendMessages goes through GroupCommit (one transaction per event-loop turn);
 //   a call with blobs over inlineBlobMaxBytes first writes and fsyncs their files
 //   (blobs.ts), then joins the group commit;
@@ -24,7 +27,9 @@ import type {
   AccountKeyRecord,
   Alias,
   Appended,
+  AppPasswordRecord,
   AuditRow,
+  AuthFactor,
   Change,
   CopyResult,
   Domain,
@@ -36,12 +41,14 @@ import type {
   NewAccount,
   NewMailbox,
   NewMessage,
+  SecurityEvent,
   SpecialUse,
   Store,
   StoredMessage,
   StoreFlagsResult,
 } from '../types.ts';
 import * as accounts from './accounts.ts';
+import * as appPasswords from './app-passwords.ts';
 import * as audit from './audit.ts';
 import { DEFAULT_INLINE_BLOB_MAX_BYTES, SqliteBlobs } from './blobs.ts';
 import { ChangeFeed, changesSince, type Tx } from './changes.ts';
@@ -49,6 +56,7 @@ import * as copy from './copy.ts';
 import { SqliteDb } from './db.ts';
 import * as directory from './directory.ts';
 import { expunge, expungedSince } from './expunge.ts';
+import * as factors from './factors.ts';
 import { GroupCommit } from './group-commit.ts';
 import * as logins from './login-counters.ts';
 import * as admin from './mailbox-admin.ts';
@@ -57,6 +65,7 @@ import * as maildrop from './maildrop.ts';
 import * as messages from './messages.ts';
 import { checkLimit, reportBlobFileError, reportListenerError, type SqliteStoreOptions } from './options.ts';
 import { searchTerms } from './search.ts';
+import * as security from './security-log.ts';
 import { setFlags, storeFlags } from './store-flags.ts';
 import { WalBarrier } from './wal-barrier.ts';
 
@@ -325,6 +334,54 @@ export class SqliteStore implements Store {
 
   async searchTerms(accountId: Id, terms: readonly Uint8Array[]): Promise<Set<Id>> {
     return searchTerms(this.db, accountId, terms);
+  }
+
+  async addAppPassword(record: AppPasswordRecord): Promise<void> {
+    this.write((tx) => appPasswords.addAppPassword(tx, record));
+  }
+  async getAppPassword(id: string): Promise<AppPasswordRecord | null> {
+    return appPasswords.getAppPassword(this.db, id);
+  }
+  async listAppPasswords(accountId: Id): Promise<AppPasswordRecord[]> {
+    return appPasswords.listAppPasswords(this.db, accountId);
+  }
+  async revokeAppPassword(accountId: Id, id: string, at: number): Promise<void> {
+    this.write((tx) => appPasswords.revokeAppPassword(tx, accountId, id, at));
+  }
+  async touchAppPassword(id: string, at: number, address: string): Promise<void> {
+    await this.writeShared((tx) => appPasswords.touchAppPassword(tx, id, at, address));
+  }
+
+  async addFactor(factor: AuthFactor): Promise<void> {
+    this.write((tx) => factors.addFactor(tx, factor));
+  }
+  async listFactors(accountId: Id): Promise<AuthFactor[]> {
+    return factors.listFactors(this.db, accountId);
+  }
+  async getFactorByCredentialId(credentialId: string): Promise<AuthFactor | null> {
+    return factors.getFactorByCredentialId(this.db, credentialId);
+  }
+  async removeFactor(accountId: Id, factorId: Id): Promise<void> {
+    this.write((tx) => factors.removeFactor(tx, accountId, factorId));
+  }
+  async advanceTotpStep(factorId: Id, step: number): Promise<boolean> {
+    return this.writeShared((tx) => factors.advanceTotpStep(tx, factorId, step));
+  }
+  async updateWebauthnCounter(factorId: Id, counter: number, at: number): Promise<void> {
+    await this.writeShared((tx) => factors.updateWebauthnCounter(tx, factorId, counter, at));
+  }
+  async consumeRecoveryCode(factorId: Id, hash: string): Promise<boolean> {
+    return this.writeShared((tx) => factors.consumeRecoveryCode(tx, factorId, hash));
+  }
+
+  async passwordHistory(accountId: Id, limit: number): Promise<string[]> {
+    return security.passwordHistory(this.db, accountId, limit);
+  }
+  async appendSecurityEvent(event: SecurityEvent): Promise<void> {
+    await this.writeShared((tx) => security.appendSecurityEvent(tx, event));
+  }
+  async listSecurityEvents(accountId: Id, limit: number, beforeSeq?: number): Promise<SecurityEvent[]> {
+    return security.listSecurityEvents(this.db, accountId, limit, beforeSeq);
   }
 
   async countLoginFailures(keys: readonly string[], now: number, forgetMs: number): Promise<LoginCounter[]> {
