@@ -101,7 +101,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
         listening.push({ role: 'mx', host: l.host, port: l.port });
       }
     }
-    const login = createPasswordLogin(rt.store, logger.child({ role: 'auth' }));
+    const login = createPasswordLogin({
+      store: rt.store,
+      logger: logger.child({ role: 'auth' }),
+      keys: rt.keys,
+    });
     const analyse = async (raw: Buffer) => {
       const input = {
         message: raw,

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   domain: async () => (await import('./commands/domain.ts')).domainCommand,
   user: async () => (await import('./commands/user.ts')).userCommand,
   alias: async () => (await import('./commands/alias.ts')).aliasCommand,
+  'app-password': async () => (await import('./commands/app-password.ts')).appPasswordCommand,
   keys: async () => (await import('./commands/keys.ts')).keysCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
   status: async () => (await import('./commands/status.ts')).statusCommand,
@@ -30,6 +31,8 @@ commands:
   domain      add|list|remove NAME
   user        add|list|passwd|disable|enable|quota|delete ADDRESS
   alias       add SOURCE DEST... | remove SOURCE | list   (SOURCE @domain = catch-all)
+  app-password add ADDRESS --name N --scopes imap,pop3,smtp [--expires 90d] [--networks CIDR,..]
+              | list ADDRESS | revoke ADDRESS ID   passwords for mail clients (shown once)
   keys        rotate                rotate the master key, re-wrapping account keys
   audit       verify | list         check or show the tamper-evident admin log
   status      show the installation and whether the server runs
@@ -65,6 +68,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         yes: { type: 'boolean' },
         from: { type: 'string' },
         limit: { type: 'string' },
+        name: { type: 'string' },
+        scopes: { type: 'string' },
+        expires: { type: 'string' },
+        networks: { type: 'string' },
       },
     });
   } catch (e) {
