@@ -5,7 +5,7 @@
 // and are never logged or audited.
 
 import type { Runtime } from '../app/runtime.ts';
-import { checkPassword } from '../auth/password-policy.ts';
+import { checkPassword, matchesRecent, RECENT_PASSWORDS_KEPT } from '../auth/password-policy.ts';
 import { normaliseDomain, requireAddress } from '../core/address.ts';
 import { SealpostError } from '../core/errors.ts';
 import { newId, newUidValidity } from '../core/ids.ts';
@@ -118,6 +118,17 @@ export async function setPassword(
 ): Promise<void> {
   requireAcceptablePassword(password, requireAddress(address).address);
   const account = await requireAccount(rt, address);
+  // No reuse of the current password or the last RECENT_PASSWORDS_KEPT ones (issue 4).
+  const recent = [
+    account.passwordHash,
+    ...(await rt.store.passwordHistory(account.id, RECENT_PASSWORDS_KEPT)),
+  ];
+  if (await matchesRecent(password, recent)) {
+    throw new SealpostError(
+      'input.invalid',
+      `this password was used recently. Fix: choose one that differs from the last ${RECENT_PASSWORDS_KEPT + 1}`,
+    );
+  }
   await rt.store.setPasswordHash(account.id, await hashPassword(password));
   await rt.audit.append({ actor, action: 'user.passwd', target: account.address });
 }

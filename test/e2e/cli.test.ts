@@ -75,6 +75,7 @@ describe('sealpost CLI', () => {
       [['user', 'add', 'carol@example.com'], /too easy to guess.*Fix: .*passphrase/, 'Password123!\n'],
       [['user', 'add', 'carol@example.com'], /built around the account's name.*Fix: /, 'carol2026carol\n'],
       [['user', 'passwd', 'alice@example.com'], /too easy to guess/, 'qwertyuiop12\n'],
+      [['user', 'passwd', 'alice@example.com'], /used recently/, 'another long passphrase\n'],
       [['domain', 'add', '../etc'], /not a valid domain/],
       [['user', 'delete', 'alice@example.com'], /--yes/],
       [['frobnicate'], /unknown command/],
