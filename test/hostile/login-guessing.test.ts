@@ -12,6 +12,7 @@
 // Source addresses are loopback aliases (127.0.x.y), which the server sees as distinct.
 
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { DEFAULT_THROTTLE, LoginThrottle } from '../../src/auth/throttle.ts';
@@ -39,7 +40,8 @@ async function logins(
   localAddress: string,
   list: readonly [string, string][],
 ): Promise<string[]> {
-  const s = tls.connect({ host: '127.0.0.1', port, localAddress, rejectUnauthorized: false });
+  const raw = net.connect({ host: '127.0.0.1', port, localAddress });
+  const s = tls.connect({ socket: raw, rejectUnauthorized: false });
   const answers = new Map<number, string>();
   let buffer = '';
   let greeted = false;

@@ -17,6 +17,7 @@
 // writing the command to its answer. Tries alternate A B B A so drift cancels out.
 
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { type InProcess, type Installation, install, PASSWORD, startInProcess } from '../support/server.ts';
@@ -48,7 +49,9 @@ class Lines {
   }
 
   static async open(port: number, localAddress: string): Promise<Lines> {
-    const s = tls.connect({ host: '127.0.0.1', port, localAddress, rejectUnauthorized: false });
+    // localAddress is passed through to net.connect, but the TLS option types lack it.
+    const raw = net.connect({ host: '127.0.0.1', port, localAddress });
+    const s = tls.connect({ socket: raw, rejectUnauthorized: false });
     await new Promise<void>((resolve, reject) => {
       s.once('secureConnect', resolve);
       s.once('error', reject);
