@@ -19,7 +19,9 @@
 // - the maildrop lock expires at its last lock/refresh + the ttl given then;
 // - identity rows (app passwords, factors, password history, security events) go
 //   with their account; revoking keeps the first revocation time; a WebAuthn
-//   credential id is unique across accounts.
+//   credential id is unique across accounts;
+// - web sessions go with their account; their last activity never moves backwards;
+//   deleteWebSessions touches only the given account's rows.
 
 import { describe } from 'node:test';
 import { accountsContract } from './contract/accounts.ts';
@@ -34,6 +36,7 @@ import { loginCountersContract } from './contract/login-counters.ts';
 import { mailboxAdminContract } from './contract/mailbox-admin.ts';
 import { messagesContract } from './contract/messages.ts';
 import { searchLockContract } from './contract/search-lock.ts';
+import { webSessionsContract } from './contract/web-sessions.ts';
 
 export type { OpenStore } from './contract/fixtures.ts';
 
@@ -50,5 +53,6 @@ export function runStoreContract(name: string, open: OpenStore): void {
     describe('search and maildrop lock', () => searchLockContract(open));
     describe('identity: app passwords and factors', () => identityContract(open));
     describe('identity: password history and security log', () => identityLogContract(open));
+    describe('web sessions', () => webSessionsContract(open));
   });
 }

@@ -412,6 +412,22 @@ export interface Store {
   appendSecurityEvent(event: SecurityEvent): Promise<void>;
   listSecurityEvents(accountId: Id, limit: number, beforeSeq?: number): Promise<SecurityEvent[]>;
 
+  // Web sessions (issue 4): the server keeps only a keyed hash of each session id
+  /** 'store.conflict' if the idHash exists; 'store.not-found' without the account. */
+  createWebSession(session: WebSession): Promise<void>;
+  getWebSession(idHash: string): Promise<WebSession | null>;
+  /** Record activity (idle timeout); never fails for a missing session. */
+  touchWebSession(idHash: string, at: number): Promise<void>;
+  /** The second factor passed: pending becomes false, secondFactor is recorded. 'store.not-found'. */
+  completeWebSession(idHash: string, factor: string, at: number): Promise<void>;
+  /** Keep the WebAuthn/TOTP enrolment or login challenge of this session (null clears it). */
+  setWebSessionChallenge(idHash: string, challenge: string | null): Promise<void>;
+  deleteWebSession(idHash: string): Promise<void>;
+  /** The account's sessions, newest first (the owner lists and revokes them). */
+  listWebSessions(accountId: Id): Promise<WebSession[]>;
+  /** End every session of the account except `keepIdHash`; returns how many ended. */
+  deleteWebSessions(accountId: Id, keepIdHash?: string): Promise<number>;
+
   // Login throttling (auth/throttle.ts): failure counts every role and process shares
   /**
    * Count one failed login for each key in one transaction (a count whose last failure
@@ -503,6 +519,21 @@ export interface SecurityEvent {
   readonly success: boolean;
   readonly factor: string | null; // password, app-password, totp, webauthn, recovery
   readonly detail: string | null; // short, never secrets
+}
+
+/** A web session; the cookie holds the id, the store only a keyed hash of it. */
+export interface WebSession {
+  readonly idHash: string; // hex
+  readonly accountId: Id;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+  readonly expiresAt: number; // absolute timeout
+  readonly address: string; // client address when created
+  readonly userAgent: string;
+  /** The password was right, a second factor is still due; nothing else is allowed. */
+  readonly pending: boolean;
+  readonly secondFactor: string | null; // 'totp', 'webauthn', 'recovery' once passed
+  readonly challenge: string | null; // WebAuthn challenge in progress
 }
 
 export interface LoginCounter {

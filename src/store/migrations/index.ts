@@ -19,6 +19,7 @@ import { imapPop3 } from './003-imap.ts';
 import { searchFilter } from './004-search-filter.ts';
 import { loginCounter } from './005-login-counter.ts';
 import { identity } from './006-identity.ts';
+import { webSession } from './007-web-session.ts';
 import { type Dialect, sqliteDialect } from './dialect.ts';
 
 export type { Dialect } from './dialect.ts';
@@ -41,6 +42,7 @@ export const migrations: readonly Migration[] = [
   searchFilter,
   loginCounter,
   identity,
+  webSession,
 ];
 
 export function checkMigrationList(list: readonly Migration[]): void {

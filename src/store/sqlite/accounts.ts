@@ -131,7 +131,7 @@ export function deleteAccount(tx: Tx, accountId: Id): string[] {
   tx.db.run('DELETE FROM change WHERE account_id = ?', accountId);
   deleteAccountTerms(tx, accountId);
   // Cascades to account_key, mailbox, message, mailbox_message, thread_key, maildrop_lock,
-  // app_password, auth_factor, password_history and security_event.
+  // app_password, auth_factor, password_history, security_event and web_session.
   tx.db.run('DELETE FROM account WHERE id = ?', accountId);
   unlinkAliasDestination(tx, account.address);
   return refs;

@@ -184,6 +184,7 @@ describe('SqliteStore', () => {
         { version: 4, name: 'search index as one Bloom filter per message' },
         { version: 5, name: 'login failure counters' },
         { version: 6, name: 'identity: app passwords, second factors, password history, security log' },
+        { version: 7, name: 'web sessions' },
       ],
     );
     raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('future');

@@ -8,8 +8,8 @@
 //   COMMIT); the frequent mailbox writes (setFlags, storeFlags, expunge, copy, move)
 //   commit with NORMAL and wait for a shared WAL fsync off the event loop (writeShared),
 //   as do the frequent identity writes (touchAppPassword, advanceTotpStep,
-//   updateWebauthnCounter, consumeRecoveryCode, appendSecurityEvent) and the
-//   login counters;
+//   updateWebauthnCounter, consumeRecoveryCode, appendSecurityEvent,
+//   touchWebSession, setWebSessionChallenge) and the login counters;
 // - appendMessages goes through GroupCommit (one transaction per event-loop turn);
 //   a call with blobs over inlineBlobMaxBytes first writes and fsyncs their files
 //   (blobs.ts), then joins the group commit;
@@ -46,6 +46,7 @@ import type {
   Store,
   StoredMessage,
   StoreFlagsResult,
+  WebSession,
 } from '../types.ts';
 import * as accounts from './accounts.ts';
 import * as appPasswords from './app-passwords.ts';
@@ -68,6 +69,7 @@ import { searchTerms } from './search.ts';
 import * as security from './security-log.ts';
 import { setFlags, storeFlags } from './store-flags.ts';
 import { WalBarrier } from './wal-barrier.ts';
+import * as web from './web-sessions.ts';
 
 export type { SqliteStoreOptions } from './options.ts';
 
@@ -382,6 +384,31 @@ export class SqliteStore implements Store {
   }
   async listSecurityEvents(accountId: Id, limit: number, beforeSeq?: number): Promise<SecurityEvent[]> {
     return security.listSecurityEvents(this.db, accountId, limit, beforeSeq);
+  }
+
+  async createWebSession(session: WebSession): Promise<void> {
+    this.write((tx) => web.createWebSession(tx, session));
+  }
+  async getWebSession(idHash: string): Promise<WebSession | null> {
+    return web.getWebSession(this.db, idHash);
+  }
+  async touchWebSession(idHash: string, at: number): Promise<void> {
+    await this.writeShared((tx) => web.touchWebSession(tx, idHash, at));
+  }
+  async completeWebSession(idHash: string, factor: string, at: number): Promise<void> {
+    this.write((tx) => web.completeWebSession(tx, idHash, factor, at));
+  }
+  async setWebSessionChallenge(idHash: string, challenge: string | null): Promise<void> {
+    await this.writeShared((tx) => web.setWebSessionChallenge(tx, idHash, challenge));
+  }
+  async deleteWebSession(idHash: string): Promise<void> {
+    this.write((tx) => web.deleteWebSession(tx, idHash));
+  }
+  async listWebSessions(accountId: Id): Promise<WebSession[]> {
+    return web.listWebSessions(this.db, accountId);
+  }
+  async deleteWebSessions(accountId: Id, keepIdHash?: string): Promise<number> {
+    return this.write((tx) => web.deleteWebSessions(tx, accountId, keepIdHash));
   }
 
   async countLoginFailures(keys: readonly string[], now: number, forgetMs: number): Promise<LoginCounter[]> {
