@@ -56,6 +56,9 @@ function refusal(role: Role, config: Config): string {
       return '* BYE Too many connections\r\n';
     case 'pop3':
       return '-ERR [SYS/TEMP] Too many connections\r\n';
+    case 'web':
+      // Before TLS: nothing an HTTPS client can read; close without a word.
+      return '';
   }
 }
 

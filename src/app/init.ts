@@ -20,6 +20,8 @@ export interface InitOptions {
   /** IMAP and POP3 implicit-TLS ports (default 993 and 995), on mxHost. */
   readonly imapPort?: number;
   readonly pop3Port?: number;
+  /** HTTPS port of the web role (default 443), on mxHost. */
+  readonly webPort?: number;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -44,6 +46,7 @@ export async function initInstallation(opts: InitOptions): Promise<InitResult> {
       mxPort: opts.mxPort,
       imapPort: opts.imapPort ?? 993,
       pop3Port: opts.pop3Port ?? 995,
+      webPort: opts.webPort ?? 443,
     });
     writeFileSync(configFile, text, { mode: 0o600, flag: 'wx' });
     created.push(configFile);

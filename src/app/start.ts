@@ -18,9 +18,10 @@ import { createPop3Servers } from '../pop3/server.ts';
 import { createAnalyser } from '../smtp/analysis.ts';
 import { createMxServer } from '../smtp/mx-server.ts';
 import { CertificateSource, validateCertificate } from '../tls/index.ts';
+import { createWebServer } from '../web/server.ts';
 import { loadKeys, openRuntime, type Runtime } from './runtime.ts';
 
-export const ROLES = ['mx', 'imap', 'pop3'] as const;
+export const ROLES = ['mx', 'imap', 'pop3', 'web'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Listening {
@@ -57,6 +58,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     mx: config.mx.enabled,
     imap: config.imap.enabled,
     pop3: config.pop3.enabled,
+    web: config.web.enabled,
   };
   const roles = (options.roles ?? ROLES).filter((r) => enabled[r]);
   const rt = await openRuntime(config, { logger, ...(options.env ? { env: options.env } : {}) });
@@ -152,6 +154,21 @@ export async function startServer(config: Config, options: StartOptions): Promis
       });
       await open(p.role, s.tls, p.cfg.host, p.cfg.port, 'tls');
       if (p.cfg.starttls_port !== 0) await open(p.role, s.plain, p.cfg.host, p.cfg.starttls_port, 'starttls');
+    }
+    // The web role: HTTPS only (DESIGN invariant 6).
+    if (roles.includes('web')) {
+      const web = await createWebServer({
+        config,
+        store: rt.store,
+        keys: rt.keys,
+        accountKeys,
+        certificates,
+        login,
+        logger: logger.child({ role: 'web' }),
+      });
+      servers.set('web', web.server);
+      closers.unshift(() => web.close());
+      await open('web', web.server, config.web.host, config.web.port, 'tls');
     }
     if (mode === 'handoff') await ensureReady({ name: roles.join(','), checks });
   } catch (e) {

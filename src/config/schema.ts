@@ -120,6 +120,17 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    web: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: listenAddress.default('0.0.0.0'),
+        port: port(443),
+        session_idle_minutes: z.number().int().min(1).max(1440).default(30),
+        session_absolute_hours: z.number().int().min(1).max(720).default(12),
+        binding: z.enum(['strict', 'relaxed']).default('strict'),
+      })
+      .strict()
+      .prefault({}),
     accounts: z
       .object({
         default_quota: size(0),
@@ -166,6 +177,11 @@ export const FIXES: Record<string, string> = {
   'imap.idle_timeout_seconds': 'use at least 60; RFC 9051 §5.4 asks for at least 1800 (30 minutes)',
   'pop3.port': 'set pop3.port to a TCP port from 0 to 65535 (995 for POP3 over implicit TLS)',
   'pop3.starttls_port': 'use 0 to leave the cleartext port closed, or 110 to offer POP3 with STLS',
+  'web.port': 'set web.port to a TCP port from 0 to 65535 (443 for HTTPS)',
+  'web.session_idle_minutes': 'use a number of minutes from 1 to 1440 (a session unused this long ends)',
+  'web.session_absolute_hours': 'use a number of hours from 1 to 720 (a session ends this long after login)',
+  'web.binding':
+    'use "strict" (same address and browser) or "relaxed" (same browser, same /24 or /64 network)',
   'accounts.default_quota': 'use 0 for no quota, or a size such as "10GiB"',
   'dns.servers': 'list resolver addresses such as ["127.0.0.1", "[::1]:53", "10.0.0.2:5353"]',
   'log.level': 'use one of trace, debug, info, warn, error, fatal, silent',

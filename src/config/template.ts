@@ -10,6 +10,8 @@ export interface TemplateValues {
   /** IMAP and POP3 listen on mxHost too; implicit-TLS ports. */
   readonly imapPort: number;
   readonly pop3Port: number;
+  /** HTTPS port of the web role (443), on mxHost. */
+  readonly webPort?: number;
 }
 
 export function renderConfig(v: TemplateValues): string {
@@ -113,6 +115,20 @@ max_connections_per_address = 20
 idle_timeout_seconds = 600
 login_timeout_seconds = 60
 max_unauthenticated_commands = 20
+
+[web]
+# HTTPS for browsers (the \`web\` role): login with a second factor, sessions and
+# access tokens under /api/auth. HTTPS only; there is no cleartext port.
+enabled = true
+host = ${q(v.mxHost)}
+port = ${v.webPort ?? 443}
+# A session ends after this long unused, and this long after login whatever its use.
+session_idle_minutes = 30
+session_absolute_hours = 12
+# Which client may use a session: "strict" (the address and browser it was created
+# from) or "relaxed" (the same browser from the same /24 IPv4 or /64 IPv6 network,
+# for mobile clients that change address). A session used from another client ends.
+binding = "strict"
 
 [accounts]
 # Quota for new accounts: 0 for none, or a size such as "10GiB".

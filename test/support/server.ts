@@ -60,6 +60,7 @@ export async function install(options: InstallOptions = {}): Promise<Installatio
     mxPort: 0,
     imapPort: 0,
     pop3Port: 0,
+    webPort: 0,
     env,
   });
   const rt = await openRuntime(r.config, { env });

@@ -24,6 +24,7 @@ export const DEV = {
   mxPort: 2525,
   imapPort: 9993,
   pop3Port: 9995,
+  webPort: 9443,
 } as const;
 
 export async function startCommand(ctx: CommandContext): Promise<void> {
@@ -114,7 +115,7 @@ export async function startCommand(ctx: CommandContext): Promise<void> {
 }
 
 function describeListener(l: Listening): string {
-  const scheme = { mx: 'smtp', imap: 'imap', pop3: 'pop3' }[l.role];
+  const scheme = { mx: 'smtp', imap: 'imap', pop3: 'pop3', web: 'http' }[l.role];
   if (l.role !== 'mx' && l.security === 'tls') return `${scheme}s://${l.host}:${l.port}  (implicit TLS)`;
   const offer = l.role === 'pop3' ? 'STLS' : 'STARTTLS';
   return `${scheme}://${l.host}:${l.port}  (${offer} offered${l.role === 'mx' ? '' : ', login only after it'})`;
@@ -143,6 +144,7 @@ async function initDev(ctx: CommandContext): Promise<{ user: string; password: s
     mxPort: DEV.mxPort,
     imapPort: DEV.imapPort,
     pop3Port: DEV.pop3Port,
+    webPort: DEV.webPort,
     env: ctx.io.env,
   });
   const rt = await openRuntime(r.config, { env: ctx.io.env });

@@ -1,0 +1,200 @@
+// The /api/auth endpoints (issue 4 items 4 and 6): password login with a second
+// factor (TOTP or a recovery code), logout, who-am-I, the owner's session list and
+// revocation, and short-lived access tokens for webmail and JMAP.
+//
+// Invariants:
+// - Every body has a strict JSON schema (no extra keys, bounded strings); login
+//   answers a wrong password, an unknown user and a throttled attempt alike (401
+//   'invalid-credentials'; auth/password-login.ts does the same work for each).
+// - A pending session (password right, second factor due) may only answer the
+//   second factor, ask who it is, or log out. Five wrong codes end it.
+// - Access tokens are issued only for 'webmail' and 'jmap' (never 'admin'), only to a
+//   complete session, and carry the session's public id as "sid".
+// - Never logged: passwords, codes, cookies, CSRF tokens, access tokens.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { PasswordLogin } from '../auth/password-login.ts';
+import type { TokenSigner } from '../auth/tokens.ts';
+import type { Store } from '../store/types.ts';
+import { checkOrigin, clearSessionCookie, clientOf, setSessionCookie, WebError } from './http.ts';
+import { availableFactors, checkRecoveryCode, checkTotp, type FactorDeps } from './second-factor.ts';
+import { csrfToken, publicSessionId } from './session-policy.ts';
+import type { Current, WebSessions } from './sessions.ts';
+
+export interface AuthRouteDeps {
+  readonly store: Store;
+  readonly login: PasswordLogin;
+  readonly sessions: WebSessions;
+  readonly factors: FactorDeps;
+  readonly signer: TokenSigner;
+  readonly origin: () => string;
+}
+
+const MAX_CODE_FAILURES = 5;
+const TOKEN_TTL_SECONDS = 300;
+
+const body = (properties: Record<string, unknown>) => ({
+  body: { type: 'object', additionalProperties: false, required: Object.keys(properties), properties },
+});
+const codeSchema = body({ code: { type: 'string', minLength: 1, maxLength: 64 } });
+
+export function registerAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void {
+  const { sessions, store } = d;
+  const codeFailures = new Map<string, number>();
+  const view = (c: Current) => ({
+    id: publicSessionId(sessions.key, c.session.idHash),
+    pending: c.session.pending,
+    secondFactor: c.session.secondFactor,
+    expiresAt: c.session.expiresAt,
+    csrfToken: csrfToken(sessions.key, c.session.idHash),
+  });
+
+  app.post(
+    '/api/auth/login',
+    {
+      schema: body({
+        username: { type: 'string', minLength: 1, maxLength: 320 },
+        password: { type: 'string', minLength: 1, maxLength: 1024 },
+      }),
+    },
+    async (request, reply) => {
+      checkOrigin(request, d.origin());
+      const { username, password } = request.body as { username: string; password: string };
+      const client = clientOf(request);
+      const result = await d.login.login({
+        username,
+        password,
+        protocol: 'web',
+        ...client,
+        client: client.userAgent,
+      });
+      if (!result.ok) throw new WebError(401, 'invalid-credentials', 'wrong username or password');
+      const factors = availableFactors(await store.listFactors(result.account.id));
+      const pending = factors.length > 0;
+      const { value, idHash } = await sessions.create(result.account.id, client, pending);
+      setSessionCookie(reply, value);
+      return {
+        account: result.account.address,
+        pending,
+        ...(pending ? { secondFactor: factors } : {}),
+        id: publicSessionId(sessions.key, idHash),
+        csrfToken: csrfToken(sessions.key, idHash),
+      };
+    },
+  );
+
+  const secondFactor =
+    (kind: 'totp' | 'recovery') => async (request: FastifyRequest, reply: FastifyReply) => {
+      const c = await sessions.require(request, true);
+      if (!c.session.pending) throw new WebError(409, 'not-pending', 'this session needs no second factor');
+      const { code } = request.body as { code: string };
+      const { accountId, idHash } = c.session;
+      const ok =
+        kind === 'totp'
+          ? await checkTotp(d.factors, accountId, code)
+          : await checkRecoveryCode(d.factors, accountId, code);
+      sessions.record(c.client, {
+        accountId,
+        kind: 'web-second-factor',
+        success: ok,
+        factor: kind,
+        detail: null,
+      });
+      if (!ok) {
+        const failures = (codeFailures.get(idHash) ?? 0) + 1;
+        codeFailures.set(idHash, failures);
+        if (failures >= MAX_CODE_FAILURES) {
+          codeFailures.delete(idHash);
+          await store.deleteWebSession(idHash);
+          clearSessionCookie(reply);
+        }
+        throw new WebError(401, 'invalid-code', 'wrong or already used code');
+      }
+      codeFailures.delete(idHash);
+      await store.completeWebSession(idHash, kind, sessions.now());
+      return view({ ...c, session: { ...c.session, pending: false, secondFactor: kind } });
+    };
+  app.post('/api/auth/totp', { schema: codeSchema }, secondFactor('totp'));
+  app.post('/api/auth/recovery', { schema: codeSchema }, secondFactor('recovery'));
+
+  app.post('/api/auth/logout', async (request, reply) => {
+    const c = await sessions.require(request, true);
+    await store.deleteWebSession(c.session.idHash);
+    codeFailures.delete(c.session.idHash);
+    sessions.record(c.client, {
+      accountId: c.session.accountId,
+      kind: 'web-logout',
+      success: true,
+      factor: null,
+      detail: null,
+    });
+    clearSessionCookie(reply);
+    return { ok: true };
+  });
+
+  app.get('/api/auth/session', async (request) => {
+    const c = await sessions.require(request, true);
+    const account = await store.getAccount(c.session.accountId);
+    return { account: account?.address ?? null, ...view(c) };
+  });
+
+  app.get('/api/auth/sessions', async (request) => {
+    const c = await sessions.require(request, false);
+    const all = await store.listWebSessions(c.session.accountId);
+    return {
+      sessions: all.map((s) => ({
+        id: publicSessionId(sessions.key, s.idHash),
+        current: s.idHash === c.session.idHash,
+        pending: s.pending,
+        createdAt: s.createdAt,
+        lastSeenAt: s.idHash === c.session.idHash ? c.session.lastSeenAt : s.lastSeenAt,
+        expiresAt: s.expiresAt,
+        address: s.address,
+        userAgent: s.userAgent,
+      })),
+    };
+  });
+
+  app.delete(
+    '/api/auth/sessions/:id',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['id'],
+          properties: { id: { type: 'string', pattern: '^[0-9a-f]{16}$' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const c = await sessions.require(request, false);
+      const { id } = request.params as { id: string };
+      const all = await store.listWebSessions(c.session.accountId);
+      const target = all.find((s) => publicSessionId(sessions.key, s.idHash) === id);
+      if (target === undefined) throw new WebError(404, 'not-found', 'no such session');
+      await store.deleteWebSession(target.idHash);
+      sessions.record(c.client, {
+        accountId: c.session.accountId,
+        kind: 'web-session-revoked',
+        success: true,
+        factor: null,
+        detail: id,
+      });
+      if (target.idHash === c.session.idHash) clearSessionCookie(reply);
+      return { ok: true };
+    },
+  );
+
+  app.post(
+    '/api/auth/token',
+    { schema: body({ audience: { type: 'string', enum: ['webmail', 'jmap'] } }) },
+    async (request) => {
+      const c = await sessions.require(request, false);
+      const { audience } = request.body as { audience: 'webmail' | 'jmap' };
+      const sid = publicSessionId(sessions.key, c.session.idHash);
+      const token = await d.signer.issue({ sub: c.session.accountId, sid, aud: audience }, TOKEN_TTL_SECONDS);
+      return { token, tokenType: 'Bearer', audience, expiresIn: TOKEN_TTL_SECONDS };
+    },
+  );
+}
