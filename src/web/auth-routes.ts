@@ -7,13 +7,17 @@
 //   answers a wrong password, an unknown user and a throttled attempt alike (401
 //   'invalid-credentials'; auth/password-login.ts does the same work for each).
 // - A pending session (password right, second factor due) may only answer the
-//   second factor, ask who it is, or log out. Five wrong codes end it.
+//   second factor, ask who it is, or log out. Five wrong codes end it, and each
+//   wrong code counts as a failed login in the shared throttle (auth/throttle.ts),
+//   so guessing codes across fresh logins backs the account off; while backed off,
+//   no code is even checked.
 // - Access tokens are issued only for 'webmail' and 'jmap' (never 'admin'), only to a
 //   complete session, and carry the session's public id as "sid".
 // - Never logged: passwords, codes, cookies, CSRF tokens, access tokens.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PasswordLogin } from '../auth/password-login.ts';
+import type { LoginThrottle } from '../auth/throttle.ts';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Store } from '../store/types.ts';
 import { checkOrigin, clearSessionCookie, clientOf, setSessionCookie, WebError } from './http.ts';
@@ -27,6 +31,8 @@ export interface AuthRouteDeps {
   readonly sessions: WebSessions;
   readonly factors: FactorDeps;
   readonly signer: TokenSigner;
+  /** The login throttle password-login uses: a wrong code counts as a failed login. */
+  readonly throttle: LoginThrottle;
   readonly origin: () => string;
 }
 
@@ -83,37 +89,7 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void
     },
   );
 
-  const secondFactor =
-    (kind: 'totp' | 'recovery') => async (request: FastifyRequest, reply: FastifyReply) => {
-      const c = await sessions.require(request, true);
-      if (!c.session.pending) throw new WebError(409, 'not-pending', 'this session needs no second factor');
-      const { code } = request.body as { code: string };
-      const { accountId, idHash } = c.session;
-      const ok =
-        kind === 'totp'
-          ? await checkTotp(d.factors, accountId, code)
-          : await checkRecoveryCode(d.factors, accountId, code);
-      sessions.record(c.client, {
-        accountId,
-        kind: 'web-second-factor',
-        success: ok,
-        factor: kind,
-        detail: null,
-      });
-      if (!ok) {
-        const failures = (codeFailures.get(idHash) ?? 0) + 1;
-        codeFailures.set(idHash, failures);
-        if (failures >= MAX_CODE_FAILURES) {
-          codeFailures.delete(idHash);
-          await store.deleteWebSession(idHash);
-          clearSessionCookie(reply);
-        }
-        throw new WebError(401, 'invalid-code', 'wrong or already used code');
-      }
-      codeFailures.delete(idHash);
-      await store.completeWebSession(idHash, kind, sessions.now());
-      return view({ ...c, session: { ...c.session, pending: false, secondFactor: kind } });
-    };
+  const secondFactor = (kind: 'totp' | 'recovery') => secondFactorHandler(d, codeFailures, kind);
   app.post('/api/auth/totp', { schema: codeSchema }, secondFactor('totp'));
   app.post('/api/auth/recovery', { schema: codeSchema }, secondFactor('recovery'));
 
@@ -197,4 +173,49 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void
       return { token, tokenType: 'Bearer', audience, expiresIn: TOKEN_TTL_SECONDS };
     },
   );
+}
+
+/** POST /api/auth/totp and /api/auth/recovery: complete a pending session. */
+function secondFactorHandler(d: AuthRouteDeps, codeFailures: Map<string, number>, kind: 'totp' | 'recovery') {
+  const { sessions, store } = d;
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const c = await sessions.require(request, true);
+    if (!c.session.pending) throw new WebError(409, 'not-pending', 'this session needs no second factor');
+    const { code } = request.body as { code: string };
+    const { accountId, idHash } = c.session;
+    const user = (await store.getAccount(accountId))?.address ?? accountId;
+    const blocked = (await d.throttle.waitMs(c.client.address, user)) > 0;
+    const ok =
+      !blocked &&
+      (kind === 'totp'
+        ? await checkTotp(d.factors, accountId, code)
+        : await checkRecoveryCode(d.factors, accountId, code));
+    sessions.record(c.client, {
+      accountId,
+      kind: 'web-second-factor',
+      success: ok,
+      factor: kind,
+      detail: null,
+    });
+    if (!ok) {
+      await d.throttle.failure(c.client.address, user);
+      const failures = (codeFailures.get(idHash) ?? 0) + 1;
+      codeFailures.set(idHash, failures);
+      if (failures >= MAX_CODE_FAILURES) {
+        codeFailures.delete(idHash);
+        await store.deleteWebSession(idHash);
+        clearSessionCookie(reply);
+      }
+      throw new WebError(401, 'invalid-code', 'wrong or already used code');
+    }
+    codeFailures.delete(idHash);
+    await store.completeWebSession(idHash, kind, sessions.now());
+    return {
+      id: publicSessionId(sessions.key, idHash),
+      pending: false,
+      secondFactor: kind,
+      expiresAt: c.session.expiresAt,
+      csrfToken: csrfToken(sessions.key, idHash),
+    };
+  };
 }

@@ -15,6 +15,7 @@ import https from 'node:https';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyError } from 'fastify';
 import type { PasswordLogin } from '../auth/password-login.ts';
+import { LoginThrottle } from '../auth/throttle.ts';
 import { tokenSigner } from '../auth/tokens.ts';
 import type { Config } from '../config/index.ts';
 import type { MasterKeyRing } from '../crypto/index.ts';
@@ -117,6 +118,7 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
     sessions,
     factors: { store: d.store, accountKeys: d.accountKeys, recoveryKey: recoveryCodeKey(d.keys), now },
     signer: tokenSigner(d.keys, { issuer: d.config.hostname, now }),
+    throttle: new LoginThrottle(d.store),
     origin,
   });
   await app.ready();

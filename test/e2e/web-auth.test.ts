@@ -96,7 +96,13 @@ describe('web role: login, second factor, sessions, tokens', () => {
 
   before(async () => {
     inst = await install({
-      users: ['alice@sealpost.test', 'bob@sealpost.test', 'carol@sealpost.test', 'dave@sealpost.test'],
+      users: [
+        'alice@sealpost.test',
+        'bob@sealpost.test',
+        'carol@sealpost.test',
+        'dave@sealpost.test',
+        'erin@sealpost.test',
+      ],
       // The idle timeout itself is checked with an injected clock in src/web/session-policy.test.ts.
       env: { SEALPOST_WEB_SESSION_IDLE_MINUTES: '1' },
     });
@@ -113,6 +119,11 @@ describe('web role: login, second factor, sessions, tokens', () => {
     const bobKey = await keys.current(bob.id);
     await addFactor('bob@sealpost.test', (accountId, id) => ({
       sealedSecret: sealTotpSecret(bobKey.key, totpSecret, accountId, id),
+    }));
+    const erin = (await rt.store.getAccountByAddress('erin@sealpost.test'))!;
+    const erinKey = await keys.current(erin.id);
+    await addFactor('erin@sealpost.test', (accountId, id) => ({
+      sealedSecret: sealTotpSecret(erinKey.key, newTotpSecret(), accountId, id),
     }));
     const rkey = recoveryCodeKey(rt.keys);
     await addFactor('carol@sealpost.test', () => ({
@@ -200,6 +211,26 @@ describe('web role: login, second factor, sessions, tokens', () => {
     assert.equal(replay.status, 401);
     assert.equal(replay.json['error'], 'invalid-code');
     assert.equal((await again.req('GET', '/api/auth/session')).json['pending'], true);
+  });
+
+  it('ends a pending session after five wrong codes and backs the account off after more', async () => {
+    const b = browser();
+    await b.login('erin@sealpost.test');
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await b.req('POST', '/api/auth/totp', { code: '000000' })).status, 401);
+    }
+    assert.equal(b.cookie, null, 'the cookie was cleared');
+    const c = browser();
+    assert.equal((await c.login('erin@sealpost.test')).json['pending'], true);
+    for (let i = 0; i < 5; i++) await c.req('POST', '/api/auth/totp', { code: '000000' });
+    // Ten wrong codes are the account's free failures (auth/throttle.ts): the next
+    // login with the right password is answered like a wrong one.
+    const d = browser();
+    assert.equal((await d.login('erin@sealpost.test')).status, 200);
+    await d.req('POST', '/api/auth/totp', { code: '000000' });
+    const e = await browser().login('erin@sealpost.test');
+    assert.equal(e.status, 401);
+    assert.equal(e.json['error'], 'invalid-credentials');
   });
 
   it('accepts a recovery code once only', async () => {
