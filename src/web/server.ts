@@ -24,9 +24,11 @@ import type { AccountKeys } from '../mail/account-keys.ts';
 import type { Store } from '../store/types.ts';
 import { attachToTlsServer, type CertificateSource, tlsServerOptions } from '../tls/index.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
+import { registerFactorRoutes } from './factor-routes.ts';
 import { SECURITY_HEADERS, WebError } from './http.ts';
 import { recoveryCodeKey, sessionKey } from './session-policy.ts';
 import { WebSessions } from './sessions.ts';
+import { registerWebAuthnRoutes } from './webauthn-routes.ts';
 
 export const BODY_LIMIT = 8 * 1024;
 
@@ -121,6 +123,8 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
     throttle: new LoginThrottle(d.store),
     origin,
   });
+  registerFactorRoutes(app, d, sessions);
+  registerWebAuthnRoutes(app, d, sessions, origin);
   await app.ready();
   return {
     server,
