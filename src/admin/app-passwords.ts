@@ -1,5 +1,6 @@
 // App passwords (issue 4): created, listed and revoked for an account, by the
-// administrator's CLI now and by the account owner over HTTP later. The secret is
+// administrator's CLI and by the account owner over HTTP (web/account-routes.ts); the
+// caller says where the change came from (`via`) for the owner's security log. The secret is
 // shown once and stored only as a keyed hash (auth/app-password.ts). Every change is
 // written to the audit log and to the owner's security log.
 // Invariants: a new app password has at least one scope; networks are valid CIDRs or
@@ -25,6 +26,15 @@ export interface NewAppPasswordInput {
   readonly expiresAt: number | null;
   readonly allowedNetworks: readonly string[] | null;
 }
+
+/** Where a change came from, as the owner's security log shows it. */
+export interface ChangeOrigin {
+  readonly protocol: 'cli' | 'web';
+  readonly address: string | null; // client IP
+  readonly client: string | null; // user agent, shortened
+}
+
+export const CLI_ORIGIN: ChangeOrigin = { protocol: 'cli', address: null, client: null };
 
 const MAX_NAME = 100;
 
@@ -66,6 +76,7 @@ export async function addAppPassword(
   actor: string,
   input: NewAppPasswordInput,
   now = Date.now(),
+  via: ChangeOrigin = CLI_ORIGIN,
 ): Promise<{ record: AppPasswordRecord; password: string }> {
   const scopes = checkInput(input, now);
   const account = await requireAccount(rt, input.address);
@@ -90,9 +101,7 @@ export async function addAppPassword(
     accountId: account.id,
     at: now,
     kind: 'app-password-created',
-    protocol: 'cli',
-    address: null,
-    client: null,
+    ...via,
     success: true,
     factor: null,
     detail: record.name,
@@ -111,6 +120,7 @@ export async function revokeAppPassword(
   address: string,
   id: string,
   now = Date.now(),
+  via: ChangeOrigin = CLI_ORIGIN,
 ) {
   const account = await requireAccount(rt, address);
   await rt.store.revokeAppPassword(account.id, id, now);
@@ -119,9 +129,7 @@ export async function revokeAppPassword(
     accountId: account.id,
     at: now,
     kind: 'app-password-revoked',
-    protocol: 'cli',
-    address: null,
-    client: null,
+    ...via,
     success: true,
     factor: null,
     detail: id,

@@ -23,6 +23,7 @@ import type { Logger } from '../log/logger.ts';
 import type { AccountKeys } from '../mail/account-keys.ts';
 import type { Store } from '../store/types.ts';
 import { attachToTlsServer, type CertificateSource, tlsServerOptions } from '../tls/index.ts';
+import { registerAccountRoutes } from './account-routes.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
 import { registerFactorRoutes } from './factor-routes.ts';
 import { SECURITY_HEADERS, WebError } from './http.ts';
@@ -123,6 +124,7 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
     throttle: new LoginThrottle(d.store),
     origin,
   });
+  registerAccountRoutes(app, { config: d.config, store: d.store, keys: d.keys, logger: log, sessions });
   registerFactorRoutes(app, d, sessions);
   registerWebAuthnRoutes(app, d, sessions, origin);
   await app.ready();
