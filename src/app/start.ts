@@ -164,6 +164,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         accountKeys,
         certificates,
         login,
+        audit: rt.audit,
         logger: logger.child({ role: 'web' }),
       });
       servers.set('web', web.server);

@@ -17,13 +17,13 @@
 import type { FastifyInstance } from 'fastify';
 import { setPassword } from '../admin/accounts.ts';
 import { addAppPassword, type ChangeOrigin, revokeAppPassword } from '../admin/app-passwords.ts';
-import { dataPaths, type Runtime } from '../app/runtime.ts';
-import { AuditLog } from '../audit/log.ts';
+import type { Runtime } from '../app/runtime.ts';
+import type { AuditLog } from '../audit/log.ts';
 import { APP_PASSWORD_SCOPES } from '../auth/app-password.ts';
 import { LoginThrottle } from '../auth/throttle.ts';
 import type { Config } from '../config/index.ts';
 import { SealpostError } from '../core/errors.ts';
-import { auditKey, type MasterKeyRing, verifyPassword } from '../crypto/index.ts';
+import { type MasterKeyRing, verifyPassword } from '../crypto/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Account, AppPasswordRecord, SecurityEvent, Store } from '../store/types.ts';
 import { forbidden, unauthorised, WebError } from './http.ts';
@@ -35,6 +35,8 @@ export interface AccountRouteDeps {
   readonly keys: MasterKeyRing;
   readonly logger: Logger;
   readonly sessions: WebSessions;
+  /** The process's one audit log (runtime.ts). */
+  readonly audit: AuditLog;
 }
 
 export const SECURITY_LOG_PAGE = 50;
@@ -123,12 +125,8 @@ const eventView = (e: SecurityEvent) => ({
 
 export function registerAccountRoutes(app: FastifyInstance, d: AccountRouteDeps): void {
   const { sessions, store } = d;
-  const audit = new AuditLog(store, auditKey(d.keys), {
-    headFile: dataPaths(d.config).auditHead,
-    now: () => sessions.now(),
-  });
   // The admin operations take a Runtime; the web role has every part of one but closes nothing.
-  const rt: Runtime = { ...d, audit, close: async () => {} };
+  const rt: Runtime = { ...d, close: async () => {} };
   const throttle = new LoginThrottle(store);
   const owner = async (request: Parameters<WebSessions['require']>[0]) => {
     const c = await sessions.require(request, false);

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import https from 'node:https';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyError } from 'fastify';
+import type { AuditLog } from '../audit/log.ts';
 import type { PasswordLogin } from '../auth/password-login.ts';
 import { LoginThrottle } from '../auth/throttle.ts';
 import { tokenSigner } from '../auth/tokens.ts';
@@ -41,6 +42,8 @@ export interface WebServerDeps {
   readonly certificates: CertificateSource;
   readonly login: PasswordLogin;
   readonly logger: Logger;
+  /** The process's one audit log (runtime.ts): admin-like changes the owner makes are audited. */
+  readonly audit: AuditLog;
   readonly now?: () => number;
 }
 
@@ -124,7 +127,14 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
     throttle: new LoginThrottle(d.store),
     origin,
   });
-  registerAccountRoutes(app, { config: d.config, store: d.store, keys: d.keys, logger: log, sessions });
+  registerAccountRoutes(app, {
+    config: d.config,
+    store: d.store,
+    keys: d.keys,
+    logger: log,
+    sessions,
+    audit: d.audit,
+  });
   registerFactorRoutes(app, d, sessions);
   registerWebAuthnRoutes(app, d, sessions, origin);
   await app.ready();
