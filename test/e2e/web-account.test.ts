@@ -17,51 +17,20 @@ import {
   PASSWORD,
   startInProcess,
 } from '../support/server.ts';
+import { Browser, type Json } from '../support/web.ts';
 
 process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
 
-type Json = Record<string, unknown>;
 const ALICE = 'alice@sealpost.test';
 const BOB = 'bob@sealpost.test';
 const CAROL = 'carol@sealpost.test';
 const NEW_PASSWORD = 'quiet otter drums glacier 1987';
+const NO_CSRF = { 'x-csrf-token': '' };
 
-class Browser {
-  cookie: string | null = null;
-  csrf: string | null = null;
-  readonly base: string;
-  readonly origin: string;
-  readonly ua: string;
-  constructor(base: string, origin: string, ua: string) {
-    this.base = base;
-    this.origin = origin;
-    this.ua = ua;
-  }
-
-  async req(method: string, path: string, body?: unknown, withCsrf = true) {
-    const headers: Record<string, string> = { 'user-agent': this.ua, origin: this.origin };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.cookie !== null) headers['cookie'] = this.cookie;
-    if (this.csrf !== null && withCsrf) headers['x-csrf-token'] = this.csrf;
-    const res = await fetch(this.base + path, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    for (const c of res.headers.getSetCookie()) {
-      const pair = c.split(';')[0]!;
-      this.cookie = pair.endsWith('=') ? null : pair;
-    }
-    const json = (await res.json()) as Json;
-    if (typeof json['csrfToken'] === 'string') this.csrf = json['csrfToken'];
-    return { status: res.status, json };
-  }
-
-  async login(username: string, password = PASSWORD) {
-    const r = await this.req('POST', '/api/auth/login', { username, password });
-    assert.equal(r.status, 200, JSON.stringify(r.json));
-    return r;
-  }
+async function loginOk(b: Browser, username: string) {
+  const r = await b.login(username);
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  return r;
 }
 
 describe('web role: the account owner API', () => {
@@ -121,7 +90,7 @@ describe('web role: the account owner API', () => {
       codeHashes: null,
     });
     alice = browser();
-    await alice.login(ALICE);
+    await loginOk(alice, ALICE);
   });
   after(async () => {
     await srv?.server.stop();
@@ -144,7 +113,7 @@ describe('web role: the account owner API', () => {
       'POST',
       '/api/account/password',
       { current: PASSWORD, new: NEW_PASSWORD },
-      false,
+      NO_CSRF,
     );
     assert.equal(pw.status, 403);
     assert.match(await imapLogin(ALICE, PASSWORD), /^a OK/);
@@ -152,13 +121,13 @@ describe('web role: the account owner API', () => {
       'POST',
       '/api/account/app-passwords',
       { name: 'x', scopes: ['imap'] },
-      false,
+      NO_CSRF,
     );
     assert.equal(made.status, 403);
     const ok = await alice.req('POST', '/api/account/app-passwords', { name: 'Keep', scopes: ['imap'] });
     assert.equal(ok.status, 201);
     const id = ok.json['id'] as string;
-    const del = await alice.req('DELETE', `/api/account/app-passwords/${id}`, undefined, false);
+    const del = await alice.req('DELETE', `/api/account/app-passwords/${id}`, undefined, NO_CSRF);
     assert.equal(del.status, 403);
     const list = await alice.req('GET', '/api/account/app-passwords');
     const all = list.json['appPasswords'] as Json[];
@@ -172,7 +141,7 @@ describe('web role: the account owner API', () => {
 
   it('changes the password: IMAP takes the new one only, other sessions end, recent ones are refused', async () => {
     const other = browser('AliceOtherDevice/2.0');
-    await other.login(ALICE);
+    await loginOk(other, ALICE);
     assert.equal((await other.req('GET', '/api/auth/session')).status, 200);
     const weak = await alice.req('POST', '/api/account/password', { current: PASSWORD, new: 'short' });
     assert.equal(weak.status, 400);
@@ -241,7 +210,7 @@ describe('web role: the account owner API', () => {
 
   it("another account's app password cannot be revoked, and its events never show in the log", async () => {
     const bob = browser('BobAgent/9.9');
-    await bob.login(BOB);
+    await loginOk(bob, BOB);
     const made = await bob.req('POST', '/api/account/app-passwords', { name: 'Bob phone', scopes: ['imap'] });
     assert.equal(made.status, 201);
     const id = made.json['id'] as string;
@@ -292,7 +261,7 @@ describe('web role: the account owner API', () => {
 
   it('a session still waiting for its second factor is refused on every route', async () => {
     const carol = browser('CarolAgent/1.0');
-    const r = await carol.login(CAROL);
+    const r = await loginOk(carol, CAROL);
     assert.equal(r.json['pending'], true);
     const answers = [
       await carol.req('POST', '/api/account/password', { current: PASSWORD, new: NEW_PASSWORD }),

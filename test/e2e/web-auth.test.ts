@@ -19,48 +19,11 @@ import {
   PASSWORD,
   startInProcess,
 } from '../support/server.ts';
+import { Browser, TEST_UA } from '../support/web.ts';
 
 process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
 
-const UA = 'SealpostTest/1.0';
-type Json = Record<string, unknown>;
-
-class Browser {
-  cookie: string | null = null;
-  csrf: string | null = null;
-  readonly base: string;
-  readonly origin: string;
-  readonly ua: string;
-  constructor(base: string, origin: string, ua = UA) {
-    this.base = base;
-    this.origin = origin;
-    this.ua = ua;
-  }
-
-  async req(method: string, path: string, body?: unknown, extra: Record<string, string> = {}) {
-    const headers: Record<string, string> = { 'user-agent': this.ua, origin: this.origin, ...extra };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.cookie !== null) headers['cookie'] = this.cookie;
-    if (this.csrf !== null && !('x-csrf-token' in extra)) headers['x-csrf-token'] = this.csrf;
-    const res = await fetch(this.base + path, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const setCookie = res.headers.getSetCookie();
-    for (const c of setCookie) {
-      const pair = c.split(';')[0]!;
-      this.cookie = pair.endsWith('=') ? null : pair;
-    }
-    const json = (await res.json()) as Json;
-    if (typeof json['csrfToken'] === 'string') this.csrf = json['csrfToken'];
-    return { status: res.status, json, headers: res.headers, setCookie };
-  }
-
-  login(username: string, password = PASSWORD) {
-    return this.req('POST', '/api/auth/login', { username, password });
-  }
-}
+const UA = TEST_UA;
 
 describe('web role: login, second factor, sessions, tokens', () => {
   let inst: Installation;

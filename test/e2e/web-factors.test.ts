@@ -16,45 +16,9 @@ import {
   startInProcess,
 } from '../support/server.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
+import { Browser, type Json } from '../support/web.ts';
 
 process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
-
-const UA = 'SealpostTest/1.0';
-type Json = Record<string, unknown>;
-
-class Browser {
-  cookie: string | null = null;
-  csrf: string | null = null;
-  readonly base: string;
-  readonly origin: string;
-  constructor(base: string, origin: string) {
-    this.base = base;
-    this.origin = origin;
-  }
-
-  async req(method: string, path: string, body?: unknown, extra: Record<string, string> = {}) {
-    const headers: Record<string, string> = { 'user-agent': UA, origin: this.origin, ...extra };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.cookie !== null) headers['cookie'] = this.cookie;
-    if (this.csrf !== null && !('x-csrf-token' in extra)) headers['x-csrf-token'] = this.csrf;
-    const res = await fetch(this.base + path, {
-      method,
-      headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    for (const c of res.headers.getSetCookie()) {
-      const pair = c.split(';')[0]!;
-      this.cookie = pair.endsWith('=') ? null : pair;
-    }
-    const json = (await res.json()) as Json;
-    if (typeof json['csrfToken'] === 'string') this.csrf = json['csrfToken'];
-    return { status: res.status, json };
-  }
-
-  login(username: string, password = PASSWORD) {
-    return this.req('POST', '/api/auth/login', { username, password });
-  }
-}
 
 type FactorView = { id: string; kind: string; name: string; remaining?: number };
 
