@@ -128,6 +128,12 @@ export const configSchema = z
         session_idle_minutes: z.number().int().min(1).max(1440).default(30),
         session_absolute_hours: z.number().int().min(1).max(720).default(12),
         binding: z.enum(['strict', 'relaxed']).default('strict'),
+        /** The public origin browsers use, e.g. behind a reverse proxy; "" derives https://hostname[:port]. */
+        origin: z
+          .union([z.literal(''), z.string().regex(/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/)])
+          .default(''),
+        max_connections: count(5000),
+        max_connections_per_address: count(100),
       })
       .strict()
       .prefault({}),
@@ -182,6 +188,10 @@ export const FIXES: Record<string, string> = {
   'web.session_absolute_hours': 'use a number of hours from 1 to 720 (a session ends this long after login)',
   'web.binding':
     'use "strict" (same address and browser) or "relaxed" (same browser, same /24 or /64 network)',
+  'web.origin':
+    'use "" (derived from hostname and port) or an origin such as "https://mail.example.com" (no path)',
+  'web.max_connections_per_address':
+    'use a positive number (browsers open up to 6 connections each; NAT puts many behind one address)',
   'accounts.default_quota': 'use 0 for no quota, or a size such as "10GiB"',
   'dns.servers': 'list resolver addresses such as ["127.0.0.1", "[::1]:53", "10.0.0.2:5353"]',
   'log.level': 'use one of trace, debug, info, warn, error, fatal, silent',

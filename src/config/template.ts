@@ -129,6 +129,11 @@ session_absolute_hours = 12
 # from) or "relaxed" (the same browser from the same /24 IPv4 or /64 IPv6 network,
 # for mobile clients that change address). A session used from another client ends.
 binding = "strict"
+# The origin browsers see, when it is not https://hostname[:port] (a reverse proxy,
+# another public name). Requests from any other Origin are refused (CSRF defence).
+origin = ""
+max_connections = 5000
+max_connections_per_address = 100
 
 [accounts]
 # Quota for new accounts: 0 for none, or a size such as "10GiB".

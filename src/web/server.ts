@@ -12,6 +12,7 @@
 
 import { randomUUID } from 'node:crypto';
 import https from 'node:https';
+import type net from 'node:net';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyError } from 'fastify';
 import type { AuditLog } from '../audit/log.ts';
@@ -22,6 +23,7 @@ import type { Config } from '../config/index.ts';
 import type { MasterKeyRing } from '../crypto/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { AccountKeys } from '../mail/account-keys.ts';
+import { ConnectionLimiter } from '../net/connection-limits.ts';
 import type { Store } from '../store/types.ts';
 import { attachToTlsServer, type CertificateSource, tlsServerOptions } from '../tls/index.ts';
 import { registerAccountRoutes } from './account-routes.ts';
@@ -61,6 +63,19 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
   const now = d.now ?? Date.now;
   const server = https.createServer(tlsServerOptions(d.certificates));
   const detach = attachToTlsServer(server, d.certificates);
+  // Per-address and total connection limits, before the TLS handshake (DESIGN invariant 11).
+  const limiter = new ConnectionLimiter({
+    maxPerAddress: d.config.web.max_connections_per_address,
+    maxTotal: d.config.web.max_connections,
+  });
+  server.on('connection', (socket: net.Socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    if (!limiter.tryAcquire(address)) {
+      socket.destroy();
+      return;
+    }
+    socket.once('close', () => limiter.release(address));
+  });
   const app = Fastify({
     serverFactory: (handler) => server.on('request', handler),
     bodyLimit: BODY_LIMIT,
@@ -103,6 +118,7 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
 
   const cfg = d.config.web;
   const origin = () => {
+    if (cfg.origin !== '') return cfg.origin;
     const a = server.address();
     return webOrigin(d.config.hostname, typeof a === 'object' && a !== null ? a.port : cfg.port);
   };
