@@ -420,6 +420,14 @@ export interface Store {
   touchWebSession(idHash: string, at: number): Promise<void>;
   /** The second factor passed: pending becomes false, secondFactor is recorded. 'store.not-found'. */
   completeWebSession(idHash: string, factor: string, at: number): Promise<void>;
+  /**
+   * Replace a session by a new one in one transaction (a new id when the second factor
+   * passes, against session fixation): `oldIdHash` is deleted and `next` created.
+   * 'store.not-found' if the old session (or next's account) is gone; 'store.conflict'
+   * if next's idHash exists; 'input.invalid' as createWebSession, or if next belongs
+   * to another account. Nothing changes on failure.
+   */
+  rotateWebSession(oldIdHash: string, next: WebSession): Promise<void>;
   /** Keep the WebAuthn/TOTP enrolment or login challenge of this session (null clears it). */
   setWebSessionChallenge(idHash: string, challenge: string | null): Promise<void>;
   deleteWebSession(idHash: string): Promise<void>;

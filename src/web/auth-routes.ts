@@ -10,7 +10,8 @@
 //   second factor, ask who it is, or log out. Five wrong codes end it, and each
 //   wrong code counts as a failed login in the shared throttle (auth/throttle.ts),
 //   so guessing codes across fresh logins backs the account off; while backed off,
-//   no code is even checked.
+//   no code is even checked. A right code moves the session to a new cookie value
+//   (sessions.complete): the pre-login cookie stops working.
 // - Access tokens are issued only for 'webmail' and 'jmap' (never 'admin'), only to a
 //   complete session, and carry the session's public id as "sid".
 // - Never logged: passwords, codes, cookies, CSRF tokens, access tokens.
@@ -209,13 +210,6 @@ function secondFactorHandler(d: AuthRouteDeps, codeFailures: Map<string, number>
       throw new WebError(401, 'invalid-code', 'wrong or already used code');
     }
     codeFailures.delete(idHash);
-    await store.completeWebSession(idHash, kind, sessions.now());
-    return {
-      id: publicSessionId(sessions.key, idHash),
-      pending: false,
-      secondFactor: kind,
-      expiresAt: c.session.expiresAt,
-      csrfToken: csrfToken(sessions.key, idHash),
-    };
+    return sessions.complete(reply, c.session, kind);
   };
 }

@@ -9,9 +9,12 @@
 //   before the 401 is sent, so a stolen cookie also ends its owner's session.
 // - A state-changing request needs the session's CSRF token (and, by http.ts, a
 //   matching Origin when one is sent); otherwise 403 and nothing changes.
+// - Completing the second factor never upgrades a session in place: complete() moves
+//   it to a new cookie value and idHash (store.rotateWebSession), so the old cookie
+//   and its CSRF token stop working.
 // - Nothing here logs the cookie value, the idHash or the CSRF token.
 
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log/logger.ts';
 import type { SecurityEvent, Store, WebSession } from '../store/types.ts';
 import {
@@ -21,13 +24,16 @@ import {
   forbidden,
   SESSION_COOKIE,
   STATE_CHANGING,
+  setSessionCookie,
   unauthorised,
 } from './http.ts';
 import {
   type Client,
   checkSession,
   csrfMatches,
+  csrfToken,
   newSessionValue,
+  publicSessionId,
   type SessionPolicy,
   sessionIdHash,
 } from './session-policy.ts';
@@ -45,6 +51,15 @@ export interface WebSessionsDeps {
   readonly logger: Logger;
   /** The server's https origin (state-changing requests from elsewhere are refused). */
   readonly origin: () => string;
+}
+
+/** What a completed login answers: the new session's public id and CSRF token. */
+export interface CompletedSession {
+  readonly id: string;
+  readonly pending: false;
+  readonly secondFactor: string;
+  readonly expiresAt: number;
+  readonly csrfToken: string;
 }
 
 export type WebEvent = Omit<SecurityEvent, 'at' | 'protocol' | 'address' | 'client'>;
@@ -101,6 +116,36 @@ export class WebSessions {
       challenge: null,
     });
     return { value, idHash };
+  }
+
+  /**
+   * The second factor passed: the pending session is replaced by a new one with a new
+   * cookie value (OWASP session management: a new id on every privilege change, so a
+   * value fixed before login is worthless after it), the old one is deleted in the same
+   * store transaction, and the new cookie is set. Returns the new session's view with
+   * its CSRF token (derived from the new idHash).
+   */
+  async complete(reply: FastifyReply, current: WebSession, factor: string): Promise<CompletedSession> {
+    const value = newSessionValue();
+    const idHash = sessionIdHash(this.#d.key, value);
+    if (idHash === null) throw new Error('web: a fresh session value did not hash');
+    const now = this.#d.now();
+    await this.#d.store.rotateWebSession(current.idHash, {
+      ...current,
+      idHash,
+      lastSeenAt: Math.max(now, current.lastSeenAt),
+      pending: false,
+      secondFactor: factor,
+      challenge: null,
+    });
+    setSessionCookie(reply, value);
+    return {
+      id: publicSessionId(this.#d.key, idHash),
+      pending: false,
+      secondFactor: factor,
+      expiresAt: current.expiresAt,
+      csrfToken: csrfToken(this.#d.key, idHash),
+    };
   }
 
   /**

@@ -12,7 +12,8 @@
 // - A refused assertion counts like a wrong TOTP code (auth-routes.ts): a failed
 //   login in the shared throttle, and five end the pending session; while the
 //   account is backed off, no assertion is even checked. The new signature counter
-//   is stored before the session completes.
+//   is stored before the session completes, and completing moves it to a new cookie
+//   value (sessions.complete), so the pre-login cookie stops working.
 
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance } from 'fastify';
@@ -28,7 +29,6 @@ import {
 import { nameSchema, newFactor, recordFactor, strictBody } from './factor-routes.ts';
 import { clearSessionCookie, WebError } from './http.ts';
 import type { WebServerDeps } from './server.ts';
-import { csrfToken, publicSessionId } from './session-policy.ts';
 import type { WebSessions } from './sessions.ts';
 
 const REGISTER = 'webauthn-register:';
@@ -178,14 +178,7 @@ export function registerWebAuthnRoutes(
         throw new WebError(401, 'invalid-assertion', 'the security key answer was refused');
       }
       failures.delete(idHash);
-      await store.completeWebSession(idHash, 'webauthn', sessions.now());
-      return {
-        id: publicSessionId(sessions.key, idHash),
-        pending: false,
-        secondFactor: 'webauthn',
-        expiresAt: c.session.expiresAt,
-        csrfToken: csrfToken(sessions.key, idHash),
-      };
+      return sessions.complete(reply, c.session, 'webauthn');
     },
   );
 }

@@ -163,10 +163,26 @@ describe('web role: login, second factor, sessions, tokens', () => {
     assert.equal((await b.req('GET', '/api/auth/sessions')).status, 401);
     assert.equal((await b.req('POST', '/api/auth/token', { audience: 'webmail' })).status, 401);
     const code = totpCode(totpSecret, totpStep(Date.now()));
+    const [fixedCookie, fixedCsrf] = [b.cookie, b.csrf];
     const ok = await b.req('POST', '/api/auth/totp', { code });
     assert.equal(ok.status, 200);
     assert.equal(ok.json['pending'], false);
     assert.equal((await b.req('GET', '/api/auth/sessions')).status, 200);
+    // A new session id after the second factor (session fixation): the pre-login
+    // cookie and its CSRF token no longer work.
+    assert.equal(ok.setCookie.length, 1);
+    assert.notEqual(b.cookie, fixedCookie);
+    assert.notEqual(b.csrf, fixedCsrf);
+    assert.notEqual(ok.json['id'], r.json['id']);
+    const stale = browser();
+    [stale.cookie, stale.csrf] = [fixedCookie, fixedCsrf];
+    assert.equal((await stale.req('GET', '/api/auth/session')).status, 401);
+    assert.equal((await stale.req('POST', '/api/auth/token', { audience: 'webmail' })).status, 401);
+    const listed = (await b.req('GET', '/api/auth/sessions')).json['sessions'] as Record<string, unknown>[];
+    assert.deepEqual(
+      listed.filter((s) => s['current']).map((s) => s['id']),
+      [ok.json['id']],
+    );
 
     const again = browser();
     assert.equal((await again.login('bob@sealpost.test')).json['pending'], true);
@@ -199,7 +215,13 @@ describe('web role: login, second factor, sessions, tokens', () => {
   it('accepts a recovery code once only', async () => {
     const b = browser();
     assert.deepEqual((await b.login('carol@sealpost.test')).json['secondFactor'], ['recovery']);
+    const fixed = b.cookie;
     assert.equal((await b.req('POST', '/api/auth/recovery', { code: recovery[0] })).status, 200);
+    assert.notEqual(b.cookie, fixed, 'a new session id after the recovery code');
+    const stale = browser();
+    stale.cookie = fixed;
+    assert.equal((await stale.req('GET', '/api/auth/session')).status, 401);
+    assert.equal((await b.req('GET', '/api/auth/session')).json['pending'], false);
     const c = browser();
     await c.login('carol@sealpost.test');
     assert.equal((await c.req('POST', '/api/auth/recovery', { code: recovery[0] })).status, 401);

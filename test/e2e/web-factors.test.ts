@@ -110,9 +110,15 @@ describe('web role: second factors', () => {
     assert.equal(bad.status, 401);
     assert.equal((await l.req('GET', '/api/auth/session')).json['pending'], true);
     const lo2 = (await l.req('POST', '/api/auth/webauthn/options', {})).json as typeof lo;
+    const fixed = l.cookie;
     const good = await l.req('POST', '/api/auth/webauthn', { response: key.get(lo2) });
     assert.equal(good.status, 200);
     assert.equal(good.json['secondFactor'], 'webauthn');
+    // A new session id after the second factor; the pre-login cookie is refused.
+    assert.notEqual(l.cookie, fixed);
+    const stale = browser();
+    stale.cookie = fixed;
+    assert.equal((await stale.req('GET', '/api/auth/session')).status, 401);
     assert.equal((await l.req('GET', '/api/auth/sessions')).status, 200);
     const listed = await factorsOf(l);
     assert.equal(listed.length, 1);

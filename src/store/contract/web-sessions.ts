@@ -1,5 +1,5 @@
 // Store contract, part 12: web sessions (issue 4) — create/read, activity, the second
-// factor step, the WebAuthn/TOTP challenge, listing newest first, revoking one or all
+// factor step, rotation to a new id, the WebAuthn/TOTP challenge, listing newest first, revoking one or all
 // but the current, the input checks made at the store edge, isolation between
 // accounts and removal with the account. Registered by runStoreContract.
 
@@ -111,6 +111,43 @@ export function webSessionsContract(open: OpenStore): void {
       await rejectsWith(s().completeWebSession(w.idHash, '', T0), 'input.invalid');
       await rejectsWith(s().completeWebSession(w.idHash, 'totp', Number.NaN), 'input.invalid');
       assert.deepEqual(await s().getWebSession(w.idHash), w);
+    });
+
+    it('rotate replaces the session by a new idHash in one step', async () => {
+      const { account } = await seedAccount(s());
+      const old = webSession(account.id, { challenge: 'chal' });
+      const other = webSession(account.id);
+      await s().createWebSession(old);
+      await s().createWebSession(other);
+      const next = { ...old, idHash: randomBytes(32).toString('hex'), pending: false, secondFactor: 'totp' };
+      await s().rotateWebSession(old.idHash, { ...next, challenge: null });
+      assert.equal(await s().getWebSession(old.idHash), null);
+      assert.deepEqual(await s().getWebSession(next.idHash), { ...next, challenge: null });
+      assert.deepEqual(await s().getWebSession(other.idHash), other);
+      // The old one is gone: rotating it again fails and creates nothing.
+      const again = webSession(account.id);
+      await rejectsWith(s().rotateWebSession(old.idHash, again), 'store.not-found');
+      assert.equal(await s().getWebSession(again.idHash), null);
+    });
+
+    it('rotate changes nothing on a conflict, another account or invalid input', async () => {
+      const alice = await seedAccount(s());
+      const bob = await seedAccount(s(), 'bob');
+      const w = webSession(alice.account.id);
+      const other = webSession(alice.account.id);
+      await s().createWebSession(w);
+      await s().createWebSession(other);
+      await rejectsWith(s().rotateWebSession(w.idHash, other), 'store.conflict');
+      await rejectsWith(s().rotateWebSession(w.idHash, w), 'store.conflict');
+      await rejectsWith(s().rotateWebSession(w.idHash, webSession(bob.account.id)), 'input.invalid');
+      await rejectsWith(
+        s().rotateWebSession(w.idHash, webSession(alice.account.id, { idHash: '' })),
+        'input.invalid',
+      );
+      await rejectsWith(s().rotateWebSession('', webSession(alice.account.id)), 'input.invalid');
+      assert.deepEqual(await s().getWebSession(w.idHash), w);
+      assert.deepEqual(await s().getWebSession(other.idHash), other);
+      assert.equal((await s().listWebSessions(alice.account.id)).length, 2);
     });
 
     it('sets, replaces and clears the challenge', async () => {

@@ -398,6 +398,9 @@ export class SqliteStore implements Store {
   async completeWebSession(idHash: string, factor: string, at: number): Promise<void> {
     this.write((tx) => web.completeWebSession(tx, idHash, factor, at));
   }
+  async rotateWebSession(oldIdHash: string, next: WebSession): Promise<void> {
+    this.write((tx) => web.rotateWebSession(tx, oldIdHash, next));
+  }
   async setWebSessionChallenge(idHash: string, challenge: string | null): Promise<void> {
     await this.writeShared((tx) => web.setWebSessionChallenge(tx, idHash, challenge));
   }

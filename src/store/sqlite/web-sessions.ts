@@ -7,8 +7,9 @@
 //   over USER_AGENT_MAX chars, a time that is not an integer, an empty factor or
 //   challenge (null clears a challenge);
 // - last_seen_at never moves backwards (touches may arrive out of order);
-// - touching or deleting a missing session does nothing; completing it or setting its
-//   challenge is 'store.not-found'; a session is only ever read or ended by its idHash
+// - touching or deleting a missing session does nothing; completing, rotating it or
+//   setting its challenge is 'store.not-found'; rotation replaces a session by a new
+//   idHash of the same account in one transaction; a session is only ever read or ended by its idHash
 //   or through its own account.
 
 import { SealpostError } from '../../core/errors.ts';
@@ -109,6 +110,26 @@ export function completeWebSession(tx: Tx, idHash: string, factor: string, at: n
     at,
     idHash,
   );
+}
+
+/**
+ * One transaction: the old session goes and `next` is created (same account only);
+ * a throw leaves both as they were.
+ */
+export function rotateWebSession(tx: Tx, oldIdHash: string, next: WebSession): void {
+  checkIdHash(oldIdHash);
+  check(next);
+  const row = tx.db.get('SELECT account_id FROM web_session WHERE id_hash = ?', oldIdHash);
+  if (row === undefined) throw new SealpostError('store.not-found', 'no such web session');
+  if (str(row, 'account_id') !== next.accountId) {
+    throw new SealpostError('input.invalid', 'a rotated web session must keep its account');
+  }
+  // The new id must be new: rotating onto the old one (or any other) is a conflict.
+  if (tx.db.get('SELECT 1 AS x FROM web_session WHERE id_hash = ?', next.idHash) !== undefined) {
+    throw new SealpostError('store.conflict', 'web session exists');
+  }
+  tx.db.run('DELETE FROM web_session WHERE id_hash = ?', oldIdHash);
+  createWebSession(tx, next);
 }
 
 export function setWebSessionChallenge(tx: Tx, idHash: string, challenge: string | null): void {
