@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isSealpostError } from '../core/errors.ts';
+import { MasterKeyRing } from '../crypto/master-key.ts';
 import {
   findRecoveryCode,
   hashRecoveryCode,
   newRecoveryCodes,
   normaliseRecoveryCode,
+  recoveryCodeKey,
 } from './recovery-codes.ts';
 
 const FORMAT = /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/;
@@ -114,5 +116,14 @@ describe('hashRecoveryCode and findRecoveryCode', () => {
     remaining.splice(i, 1);
     assert.equal(findRecoveryCode(key, code, remaining), -1);
     assert.equal(findRecoveryCode(key, codes[6] ?? '', remaining), 5);
+  });
+
+  it('keeps stored codes valid across a master-key rotation', () => {
+    const v1 = { version: 1, key: randomBytes(32) };
+    const before = new MasterKeyRing([v1]);
+    const after = new MasterKeyRing([v1, { version: 2, key: randomBytes(32) }]);
+    const [code] = newRecoveryCodes(1);
+    const stored = [hashRecoveryCode(recoveryCodeKey(before), code!)];
+    assert.equal(findRecoveryCode(recoveryCodeKey(after), code!, stored), 0);
   });
 });

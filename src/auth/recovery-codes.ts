@@ -21,7 +21,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { SealpostError } from '../core/errors.ts';
-import { constantTimeEqual, keyedHash } from '../crypto/index.ts';
+import { constantTimeEqual, deriveKey, keyedHash, type MasterKeyRing } from '../crypto/index.ts';
 
 /** Crockford's base32 alphabet (https://www.crockford.com/base32.html). */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -98,4 +98,15 @@ export function findRecoveryCode(key: Buffer, code: string, storedHashes: readon
     if (constantTimeEqual(given, stored) && found === -1) found = i;
   }
   return found;
+}
+
+export const RECOVERY_CODE_KEY_INFO = 'sealpost recovery-code v1';
+
+/**
+ * The recovery-code hashing key: derived from master key v1, like the app-password
+ * and audit keys, so `sealpost keys rotate` does not invalidate codes users keep on
+ * paper (derived from the current master key, every stored hash stopped matching).
+ */
+export function recoveryCodeKey(ring: MasterKeyRing): Buffer {
+  return deriveKey(ring.get(1).key, RECOVERY_CODE_KEY_INFO);
 }

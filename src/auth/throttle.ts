@@ -84,6 +84,8 @@ export class LoginThrottle {
 
   /** A correct login clears the pair; address and account counts decay on their own. */
   async success(address: string, account: string): Promise<void> {
-    await this.#store.clearLoginCounter(`p:${addressKey(address)}|${account}`);
+    // Most logins have no counter to clear: a read, not a durable write, on that path.
+    const key = `p:${addressKey(address)}|${account}`;
+    if ((await this.#store.getLoginCounters([key])).length > 0) await this.#store.clearLoginCounter(key);
   }
 }

@@ -95,6 +95,14 @@ export class ImapConnection {
     this.#state = next;
   }
 
+  /**
+   * The session speaks UTF-8 in mailbox names and quoted strings: UTF8=ACCEPT, or
+   * IMAP4rev2, where names are UTF-8 (RFC 9051 §5.1) and QUOTED-CHAR may be 8-bit (§9).
+   */
+  get utf8(): boolean {
+    return this.enabled.has('UTF8=ACCEPT') || this.enabled.has('IMAP4REV2');
+  }
+
   get authenticated(): boolean {
     return this.state.kind === 'authenticated' || this.state.kind === 'selected';
   }
@@ -320,10 +328,24 @@ export class ImapConnection {
 
   /** IDLE: let the reader run until the client sends DONE. */
   idle(): Promise<void> {
+    // Registered by mailbox, so a store change reaches only the sessions idling on it.
+    const s = this.#state;
+    const idlers = this.server.idlers;
+    const key = s.kind === 'selected' ? s.mailbox.id : null;
+    if (key !== null) {
+      const set = idlers.get(key) ?? new Set<ImapConnection>();
+      idlers.set(key, set);
+      set.add(this);
+    }
     return new Promise<void>((resolve) => {
       this.#idleDone = resolve;
       this.#busy = false;
       setImmediate(() => this.#pump());
+    }).finally(() => {
+      if (key === null) return;
+      const set = idlers.get(key);
+      set?.delete(this);
+      if (set?.size === 0) idlers.delete(key);
     });
   }
 

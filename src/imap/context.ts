@@ -25,6 +25,8 @@ export interface ImapServerContext {
   /** Parse an APPENDed message for storage on the analysis threads (a MIME bomb must not stall sessions). */
   readonly analyse: (raw: Buffer) => Promise<MessageContent>;
   readonly connections: Set<ImapConnection>;
+  /** Sessions in IDLE, by selected mailbox id: whom a store change must wake. */
+  readonly idlers: Map<string, Set<ImapConnection>>;
   /** The shared picture of each selected mailbox (mailbox-cache.ts). */
   readonly mailboxCaches: MailboxCaches;
   capabilities(conn: ImapConnection): string[];

@@ -14,7 +14,7 @@ import { type CommandPart, ImapBad, parseCommand } from './protocol/index.ts';
 const SEQUENCE_COMMANDS = new Set(['FETCH', 'STORE', 'SEARCH', 'SORT', 'THREAD']);
 
 export async function dispatch(conn: ImapConnection, parts: readonly CommandPart[]): Promise<void> {
-  const parsed = parseCommand(parts, { limits: conn.server.limits, utf8: conn.enabled.has('UTF8=ACCEPT') });
+  const parsed = parseCommand(parts, { limits: conn.server.limits, utf8: conn.utf8 });
   if (
     !conn.authenticated &&
     ++conn.unauthenticatedCommands > conn.server.config.max_unauthenticated_commands

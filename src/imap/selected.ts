@@ -16,7 +16,10 @@
 import type { Mailbox, MessageEntry, Store } from '../store/types.ts';
 import { ImapCommandBad } from './errors.ts';
 import { MailboxCache, type ViewEntry } from './mailbox-cache.ts';
-import type { SequenceSet } from './protocol/index.ts';
+import { response, type SequenceSet } from './protocol/index.ts';
+
+/** Ascending numbers as a compact sequence set: 1:3,5,7:9. */
+export const compactSet = response.sequenceSetString;
 
 export type { ViewEntry } from './mailbox-cache.ts';
 
@@ -50,8 +53,6 @@ export class SelectedMailbox {
   readonly #own = new Set<number>();
   /** UIDs of the last SEARCH RETURN (SAVE), for `$` (RFC 5182). */
   searchResult: number[] = [];
-  /** Set by the change feed: something may have changed since the last sync. */
-  dirty = false;
   /** Deleted by another session: the next command ends the session (RFC 9051 §7.1 BYE). */
   gone = false;
 
@@ -164,7 +165,6 @@ export class SelectedMailbox {
       this.gone = true;
       return [];
     }
-    this.dirty = false;
     const out: string[] = [];
     const changes = this.cache.changesSince(this.modseq);
     const lastUid = this.uids.length > 0 ? this.uids[this.uids.length - 1]! : 0;
@@ -208,17 +208,4 @@ export class SelectedMailbox {
     if (qresync) return [`VANISHED ${compactSet(uids)}`];
     return seqs.map((s) => `${s} EXPUNGE`);
   }
-}
-
-/** Ascending numbers as a compact sequence set: 1:3,5,7:9. */
-export function compactSet(sorted: readonly number[]): string {
-  const parts: string[] = [];
-  let i = 0;
-  while (i < sorted.length) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
 }

@@ -94,6 +94,7 @@ export function createImapServers(deps: ImapDeps): ImapServers {
     certificates: deps.certificates,
     login: deps.login,
     connections,
+    idlers: new Map(),
     mailboxCaches: new MailboxCaches(),
     analyse: deps.analyse,
     capabilities(conn) {
@@ -122,12 +123,7 @@ export function createImapServers(deps: ImapDeps): ImapServers {
   });
 
   const unsubscribe = deps.store.onChange((change) => {
-    for (const conn of connections) {
-      const s = conn.state;
-      if (s.kind !== 'selected' || s.mailbox.id !== change.mailboxId) continue;
-      s.mailbox.dirty = true;
-      if (conn.idling) void conn.notifyChanges();
-    }
+    for (const conn of ctx.idlers.get(change.mailboxId) ?? []) void conn.notifyChanges();
   });
   return {
     tls: listeners.tls,

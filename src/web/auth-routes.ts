@@ -118,8 +118,11 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void
   app.get('/api/auth/sessions', async (request) => {
     const c = await sessions.require(request, false);
     const all = await store.listWebSessions(c.session.accountId);
+    // Timed-out sessions are not the owner's any more: leave them out, and clear them away.
+    const live = all.filter((s) => s.idHash === c.session.idHash || sessions.alive(s));
+    for (const s of all) if (!live.includes(s)) void store.deleteWebSession(s.idHash).catch(() => {});
     return {
-      sessions: all.map((s) => ({
+      sessions: live.map((s) => ({
         id: publicSessionId(sessions.key, s.idHash),
         current: s.idHash === c.session.idHash,
         pending: s.pending,

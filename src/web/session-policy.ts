@@ -21,7 +21,6 @@ import type { WebSession } from '../store/types.ts';
 
 export const SESSION_KEY_INFO = 'sealpost web-session v1';
 /** Recovery codes are hashed under this purpose key (auth/recovery-codes.ts). */
-export const RECOVERY_CODE_KEY_INFO = 'sealpost recovery-code v1';
 /** How long a password-only (pending) session may wait for its second factor. */
 export const PENDING_MS = 5 * 60_000;
 const SESSION_VALUE_BYTES = 32;
@@ -47,9 +46,7 @@ export function sessionKey(ring: MasterKeyRing): Buffer {
   return deriveKey(ring.current.key, SESSION_KEY_INFO);
 }
 
-export function recoveryCodeKey(ring: MasterKeyRing): Buffer {
-  return deriveKey(ring.current.key, RECOVERY_CODE_KEY_INFO);
-}
+export { recoveryCodeKey } from '../auth/recovery-codes.ts';
 
 /** A fresh cookie value: 32 random bytes, base64url. */
 export function newSessionValue(): string {
@@ -93,18 +90,26 @@ function prefix(address: string): string {
   return v4 ? `${v4[1]}.0/24` : key;
 }
 
+/** Why a session has timed out (absolute, idle, or a second factor never given), or null. */
+export function sessionTimeout(
+  session: WebSession,
+  now: number,
+  policy: SessionPolicy,
+): 'expired' | 'idle' | 'pending-expired' | null {
+  if (now >= session.expiresAt || now >= session.createdAt + policy.absoluteMs) return 'expired';
+  if (now >= session.lastSeenAt + policy.idleMs) return 'idle';
+  if (session.pending && now >= session.createdAt + PENDING_MS) return 'pending-expired';
+  return null;
+}
+
 export function checkSession(
   session: WebSession,
   client: Client,
   now: number,
   policy: SessionPolicy,
 ): SessionCheck {
-  if (now >= session.expiresAt || now >= session.createdAt + policy.absoluteMs) {
-    return { ok: false, reason: 'expired' };
-  }
-  if (now >= session.lastSeenAt + policy.idleMs) return { ok: false, reason: 'idle' };
-  if (session.pending && now >= session.createdAt + PENDING_MS)
-    return { ok: false, reason: 'pending-expired' };
+  const timedOut = sessionTimeout(session, now, policy);
+  if (timedOut !== null) return { ok: false, reason: timedOut };
   if (!sameClient(session, client, policy.binding)) return { ok: false, reason: 'foreign' };
   return { ok: true };
 }

@@ -36,6 +36,7 @@ import {
   publicSessionId,
   type SessionPolicy,
   sessionIdHash,
+  sessionTimeout,
 } from './session-policy.ts';
 
 export interface Current {
@@ -73,6 +74,11 @@ export class WebSessions {
 
   get key(): Buffer {
     return this.#d.key;
+  }
+
+  /** False once the session has timed out (it is refused on use; listings leave it out). */
+  alive(session: WebSession): boolean {
+    return sessionTimeout(session, this.#d.now(), this.#d.policy) === null;
   }
 
   now(): number {

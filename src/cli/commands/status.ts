@@ -39,6 +39,7 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
       mx: config.mx.enabled ? `${config.mx.host}:${config.mx.port}` : 'disabled',
       imap: clientPorts(config.imap),
       pop3: clientPorts(config.pop3),
+      web: config.web.enabled ? `${config.web.host}:${config.web.port} (HTTPS)` : 'disabled',
       workers: config.workers === 0 ? 'one per core' : config.workers,
       analysisThreads: config.mx.analysis_threads,
       domains: domains.length,

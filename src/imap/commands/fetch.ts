@@ -15,7 +15,7 @@ import { ImapCommandBad, ImapNo } from '../errors.ts';
 import { define, ok } from '../handler.ts';
 import { type LoadedMessage, loadBatches } from '../message-data.ts';
 import type { FetchAttribute } from '../protocol/fetch-types.ts';
-import type { Section } from '../protocol/index.ts';
+import { response, type Section } from '../protocol/index.ts';
 import { renderBodyStructure } from '../render/bodystructure.ts';
 import { renderEnvelope } from '../render/envelope.ts';
 import { applyPartial, extractBinary, extractSection } from '../render/section.ts';
@@ -23,14 +23,8 @@ import { compactSet, type ViewEntry } from '../selected.ts';
 import { SELECTED } from '../session.ts';
 import { flagsWire } from '../wire.ts';
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
 /** RFC 9051 date-time, in UTC: "17-Jul-1996 02:44:25 +0000". */
-export function internalDate(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `"${p(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000"`;
-}
+export const internalDate = (ms: number): string => response.formatDateTime(ms);
 
 function sectionName(s: Section): string {
   const parts = s.part.join('.');

@@ -69,10 +69,6 @@ export const SESSION_HANDLERS = [
         if (!conn.enabled.has(u)) done.push(u);
         conn.enabled.add(u);
         if (u === 'CONDSTORE' || u === 'QRESYNC') conn.condstore = true;
-        // RFC 9051 §5.1: in IMAP4rev2 mailbox names are UTF-8 (and quoted strings may
-        // carry UTF-8, §9 QUOTED-CHAR), which is what UTF8=ACCEPT means to the grammar
-        // and to mailboxWire: a rev2 client (imapflow) sends and expects UTF-8 names.
-        if (u === 'IMAP4REV2') conn.enabled.add('UTF8=ACCEPT');
       }
       conn.untagged(`ENABLED${done.map((d) => ` ${d}`).join('')}`);
       return ok('ENABLE completed');
