@@ -35,6 +35,7 @@ import { imapReadsContract } from './contract/imap-reads.ts';
 import { loginCountersContract } from './contract/login-counters.ts';
 import { mailboxAdminContract } from './contract/mailbox-admin.ts';
 import { messagesContract } from './contract/messages.ts';
+import { queueContract } from './contract/queue.ts';
 import { searchLockContract } from './contract/search-lock.ts';
 import { webSessionsContract } from './contract/web-sessions.ts';
 
@@ -54,5 +55,6 @@ export function runStoreContract(name: string, open: OpenStore): void {
     describe('identity: app passwords and factors', () => identityContract(open));
     describe('identity: password history and security log', () => identityLogContract(open));
     describe('web sessions', () => webSessionsContract(open));
+    describe('outbound queue', () => queueContract(open));
   });
 }

@@ -435,6 +435,41 @@ export interface Store {
   listWebSessions(accountId: Id): Promise<WebSession[]>;
   /** End every session of the account except `keepIdHash`; returns how many ended. */
   deleteWebSessions(accountId: Id, keepIdHash?: string): Promise<number>;
+  /**
+   * The background sweep (web/session-sweeper.ts): delete every session of any account
+   * that has timed out by `cutoff` (see WebSessionCutoff); returns how many ended.
+   * 'input.invalid' for a time that is not an integer.
+   */
+  deleteExpiredWebSessions(cutoff: WebSessionCutoff): Promise<number>;
+
+  // Outbound queue (issue 5): sealed by delivery/queue.ts; the store sees opaque bytes
+  /** Durable once resolved (the submission role answers 250 after it). 'input.invalid' for no recipients. */
+  enqueue(message: NewQueuedMessage): Promise<void>;
+  /**
+   * Lease up to `limit` due recipients (state 'queued', next attempt reached, no live
+   * lease) to `owner` until now + leaseMs, oldest due first. A crashed owner's leases
+   * lapse, so its recipients are tried again.
+   */
+  claimQueue(owner: string, now: number, leaseMs: number, limit: number): Promise<QueueRecipient[]>;
+  getQueuedMessage(id: Id): Promise<QueuedMessage | null>;
+  /**
+   * Record attempt outcomes, release their leases and enqueue `notices` (DSNs) in one
+   * transaction; a message whose recipients are all final ('delivered' or 'failed')
+   * is removed in it. An outcome for a lease `owner` no longer holds is ignored.
+   */
+  finishQueueAttempts(
+    owner: string,
+    outcomes: readonly QueueOutcome[],
+    notices: readonly NewQueuedMessage[],
+  ): Promise<void>;
+  /** Drop every lease `owner` holds (a restarting delivery role). */
+  releaseQueueLeases(owner: string): Promise<number>;
+  /** Messages still queued, oldest first, with their recipients. */
+  listQueue(limit: number): Promise<QueuedMessage[]>;
+  /** Make every waiting recipient of the message due now; false if there is no such message. */
+  retryQueued(id: Id, now: number): Promise<boolean>;
+  /** Remove a message and its recipients; false if there was none. */
+  deleteQueued(id: Id): Promise<boolean>;
 
   // Login throttling (auth/throttle.ts): failure counts every role and process shares
   /**
@@ -542,6 +577,72 @@ export interface WebSession {
   readonly pending: boolean;
   readonly secondFactor: string | null; // 'totp', 'webauthn', 'recovery' once passed
   readonly challenge: string | null; // WebAuthn challenge in progress
+}
+
+/** What the queue keeps of a message: sealed envelope and content, clear routing facts. */
+export interface NewQueuedMessage {
+  readonly id: Id;
+  readonly accountId: Id | null; // the sender; null for a notice the server made
+  readonly kind: 'mail' | 'dsn';
+  readonly createdAt: number;
+  readonly size: number;
+  readonly keyVersion: number;
+  readonly sealedEnvelope: Uint8Array;
+  readonly sealedData: Uint8Array;
+  readonly recipients: readonly { readonly domain: string; readonly sealedAddress: Uint8Array }[];
+  /** When the first attempt is due (normally createdAt). */
+  readonly firstAttemptAt: number;
+}
+
+export type QueueRecipientState = 'queued' | 'delivered' | 'failed';
+
+export interface QueueRecipient {
+  readonly messageId: Id;
+  readonly idx: number;
+  readonly domain: string;
+  readonly sealedAddress: Uint8Array;
+  readonly state: QueueRecipientState;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly lastAttemptAt: number | null;
+  readonly sealedStatus: Uint8Array | null;
+  readonly delayNotified: boolean;
+}
+
+export interface QueuedMessage {
+  readonly id: Id;
+  readonly accountId: Id | null;
+  readonly kind: 'mail' | 'dsn';
+  readonly createdAt: number;
+  readonly size: number;
+  readonly keyVersion: number;
+  readonly sealedEnvelope: Uint8Array;
+  readonly sealedData: Uint8Array;
+  readonly recipients: readonly QueueRecipient[];
+}
+
+export interface QueueOutcome {
+  readonly messageId: Id;
+  readonly idx: number;
+  readonly state: QueueRecipientState;
+  readonly at: number;
+  /** Next attempt (state 'queued'); ignored otherwise. */
+  readonly nextAttemptAt: number;
+  readonly sealedStatus: Uint8Array | null;
+  /** A delay notice went out for this recipient (keeps the first true). */
+  readonly delayNotified: boolean;
+}
+
+/**
+ * When a web session has timed out (web/session-policy.ts sessionTimeout): it goes if
+ * expiresAt <= now, lastSeenAt <= idleBefore, createdAt <= createdBefore, or it is
+ * pending and createdAt <= pendingCreatedBefore.
+ */
+export interface WebSessionCutoff {
+  readonly now: number;
+  readonly idleBefore: number;
+  readonly createdBefore: number;
+  readonly pendingCreatedBefore: number;
 }
 
 export interface LoginCounter {

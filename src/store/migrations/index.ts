@@ -20,6 +20,7 @@ import { searchFilter } from './004-search-filter.ts';
 import { loginCounter } from './005-login-counter.ts';
 import { identity } from './006-identity.ts';
 import { webSession } from './007-web-session.ts';
+import { queue } from './008-queue.ts';
 import { type Dialect, sqliteDialect } from './dialect.ts';
 
 export type { Dialect } from './dialect.ts';
@@ -43,6 +44,7 @@ export const migrations: readonly Migration[] = [
   loginCounter,
   identity,
   webSession,
+  queue,
 ];
 
 export function checkMigrationList(list: readonly Migration[]): void {

@@ -41,12 +41,17 @@ import type {
   NewAccount,
   NewMailbox,
   NewMessage,
+  NewQueuedMessage,
+  QueuedMessage,
+  QueueOutcome,
+  QueueRecipient,
   SecurityEvent,
   SpecialUse,
   Store,
   StoredMessage,
   StoreFlagsResult,
   WebSession,
+  WebSessionCutoff,
 } from '../types.ts';
 import * as accounts from './accounts.ts';
 import * as appPasswords from './app-passwords.ts';
@@ -65,6 +70,7 @@ import * as mailboxes from './mailboxes.ts';
 import * as maildrop from './maildrop.ts';
 import * as messages from './messages.ts';
 import { checkLimit, reportBlobFileError, reportListenerError, type SqliteStoreOptions } from './options.ts';
+import * as queue from './queue.ts';
 import { searchTerms } from './search.ts';
 import * as security from './security-log.ts';
 import { setFlags, storeFlags } from './store-flags.ts';
@@ -338,6 +344,35 @@ export class SqliteStore implements Store {
     return searchTerms(this.db, accountId, terms);
   }
 
+  async enqueue(message: NewQueuedMessage): Promise<void> {
+    this.write((tx) => queue.enqueue(tx, message));
+  }
+  async claimQueue(owner: string, now: number, leaseMs: number, limit: number): Promise<QueueRecipient[]> {
+    return this.write((tx) => queue.claim(tx, owner, now, leaseMs, limit));
+  }
+  async getQueuedMessage(id: Id): Promise<QueuedMessage | null> {
+    return queue.get(this.open(), id);
+  }
+  async finishQueueAttempts(
+    owner: string,
+    outcomes: readonly QueueOutcome[],
+    notices: readonly NewQueuedMessage[],
+  ): Promise<void> {
+    this.write((tx) => queue.finish(tx, owner, outcomes, notices));
+  }
+  async releaseQueueLeases(owner: string): Promise<number> {
+    return this.write((tx) => queue.release(tx, owner));
+  }
+  async listQueue(limit: number): Promise<QueuedMessage[]> {
+    return queue.list(this.open(), limit);
+  }
+  async retryQueued(id: Id, now: number): Promise<boolean> {
+    return this.write((tx) => queue.retry(tx, id, now));
+  }
+  async deleteQueued(id: Id): Promise<boolean> {
+    return this.write((tx) => queue.remove(tx, id));
+  }
+
   async addAppPassword(record: AppPasswordRecord): Promise<void> {
     this.write((tx) => appPasswords.addAppPassword(tx, record));
   }
@@ -412,6 +447,9 @@ export class SqliteStore implements Store {
   }
   async deleteWebSessions(accountId: Id, keepIdHash?: string): Promise<number> {
     return this.write((tx) => web.deleteWebSessions(tx, accountId, keepIdHash));
+  }
+  async deleteExpiredWebSessions(cutoff: WebSessionCutoff): Promise<number> {
+    return this.write((tx) => web.deleteExpiredWebSessions(tx, cutoff));
   }
 
   async countLoginFailures(keys: readonly string[], now: number, forgetMs: number): Promise<LoginCounter[]> {
