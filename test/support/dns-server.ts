@@ -12,13 +12,19 @@
 //   client retries over TCP. TXT strings longer than 255 bytes are split into several
 //   character-strings (RFC 7208 §3.3, RFC 6376 §3.6.2.2).
 // - Every question received is appended to `queries`, with its transport.
+// - DNSSEC is not signed here; instead a test marks a zone "secure" and answers for names at or
+//   below it carry AD=1, as a validating resolver's would (RFC 4035 §3.2.3), but only when the
+//   query asked for it with AD=1 or the EDNS DO bit (RFC 6840 §5.7). `bogus` zones answer
+//   SERVFAIL to such queries, as a validating resolver does for data that fails validation.
 
 import dgram from 'node:dgram';
 import net from 'node:net';
 import {
   type Answer,
+  AUTHENTIC_DATA,
   AUTHORITATIVE_ANSWER,
   type DecodedPacket,
+  DNSSEC_OK,
   decode,
   encode,
   type Packet,
@@ -69,6 +75,13 @@ export interface DnsTestServer {
   set<T extends ZoneRecordType>(name: string, type: T, values: NonNullable<RecordSet[T]>, ttl?: number): void;
   /** Removes every record (the query log is kept; empty it with `queries.length = 0`). */
   clear(): void;
+  /**
+   * Marks a zone (and every name below it) as DNSSEC-validated: answers carry AD=1 to queries
+   * that set AD or DO. `false` removes the mark. Cleared by `clear()`.
+   */
+  setSecure(zone: string, secure?: boolean): void;
+  /** Marks a zone as failing validation: SERVFAIL to queries that set AD or DO. */
+  setBogus(zone: string, bogus?: boolean): void;
   close(): Promise<void>;
   queries: DnsQueryLog[];
 }
@@ -83,6 +96,7 @@ const CLASSIC_UDP_LIMIT = 512; // RFC 1035 §4.2.1
 const MAX_UDP_PAYLOAD = 4096;
 const MAX_CNAME_CHAIN = 8;
 const RCODE_FORMERR = 1;
+const RCODE_SERVFAIL = 2;
 const RCODE_NXDOMAIN = 3;
 const RCODE_NOTIMP = 4;
 
@@ -114,6 +128,15 @@ function toRdata(type: ZoneRecordType, value: unknown): unknown {
 
 class Zone {
   readonly names = new Map<string, Map<ZoneRecordType, StoredRRset>>();
+  readonly secure = new Set<string>();
+  readonly bogus = new Set<string>();
+
+  /** True if `name` is `zone` itself or below one of `zones`. */
+  static within(zones: Set<string>, name: string): boolean {
+    const key = normalize(name);
+    for (const zone of zones) if (key === zone || key.endsWith(`.${zone}`)) return true;
+    return false;
+  }
 
   set(name: string, type: ZoneRecordType, values: readonly unknown[], ttl: number): void {
     const key = normalize(name);
@@ -166,9 +189,19 @@ function respond(zone: Zone, query: DecodedPacket): Packet {
   const flags = AUTHORITATIVE_ANSWER | ((query.flags ?? 0) & RECURSION_DESIRED);
   if (!question || (query.questions?.length ?? 0) !== 1) return { ...base, flags: flags | RCODE_FORMERR };
   if (((query.flags ?? 0) >> 11) & 0xf) return { ...base, flags: flags | RCODE_NOTIMP }; // opcode ≠ QUERY
-  const { rcode, answers } = zone.answer(question.name, question.type);
-  const response: Packet = { ...base, flags: flags | rcode, answers };
   const opt = query.additionals?.find((a) => a.type === 'OPT');
+  const wantsDnssec =
+    ((query.flags ?? 0) & AUTHENTIC_DATA) !== 0 ||
+    (opt !== undefined && 'flags' in opt && (opt.flags & DNSSEC_OK) !== 0);
+  if (wantsDnssec && Zone.within(zone.bogus, question.name))
+    return { ...base, flags: flags | RCODE_SERVFAIL };
+  const { rcode, answers } = zone.answer(question.name, question.type);
+  // RFC 4035 §3.2.3: AD only when every RRset in the answer is authentic (each name of a CNAME chain)
+  const authentic =
+    wantsDnssec &&
+    Zone.within(zone.secure, question.name) &&
+    answers.every((a) => Zone.within(zone.secure, a.name));
+  const response: Packet = { ...base, flags: flags | rcode | (authentic ? AUTHENTIC_DATA : 0), answers };
   if (opt) {
     // RFC 6891 §7: an EDNS query gets an OPT record back
     response.additionals = [
@@ -281,6 +314,16 @@ export async function startDnsServer(initial: ZoneRecords = {}): Promise<DnsTest
     },
     clear() {
       zone.names.clear();
+      zone.secure.clear();
+      zone.bogus.clear();
+    },
+    setSecure(name, secure = true) {
+      if (secure) zone.secure.add(normalize(name));
+      else zone.secure.delete(normalize(name));
+    },
+    setBogus(name, bogus = true) {
+      if (bogus) zone.bogus.add(normalize(name));
+      else zone.bogus.delete(normalize(name));
     },
     async close() {
       for (const socket of connections) socket.destroy();
