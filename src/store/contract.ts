@@ -27,6 +27,7 @@ import { describe } from 'node:test';
 import { accountsContract } from './contract/accounts.ts';
 import { blobsContract } from './contract/blobs.ts';
 import { copyMoveContract } from './contract/copy-move.ts';
+import { dkimKeysContract } from './contract/dkim-keys.ts';
 import { feedAuditContract } from './contract/feed-audit.ts';
 import type { OpenStore } from './contract/fixtures.ts';
 import { identityContract } from './contract/identity.ts';
@@ -56,5 +57,6 @@ export function runStoreContract(name: string, open: OpenStore): void {
     describe('identity: password history and security log', () => identityLogContract(open));
     describe('web sessions', () => webSessionsContract(open));
     describe('outbound queue', () => queueContract(open));
+    describe('DKIM keys', () => dkimKeysContract(open));
   });
 }

@@ -471,6 +471,22 @@ export interface Store {
   /** Remove a message and its recipients; false if there was none. */
   deleteQueued(id: Id): Promise<boolean>;
 
+  // DKIM signing keys (issue 5): private keys sealed by delivery/dkim/key-seal.ts
+  /**
+   * Add keys (a generated pair) in one transaction. 'store.not-found' unless the domain
+   * is hosted; 'store.conflict' if the domain already has the selector; 'input.invalid'
+   * for a malformed selector, generation, algorithm, state, public key or time.
+   */
+  addDkimKeys(keys: readonly DkimKeyRecord[]): Promise<void>;
+  /** Keys of one domain (or all), by domain name, then creation time, then selector. */
+  listDkimKeys(domain?: string): Promise<DkimKeyRecord[]>;
+  /**
+   * Change key states in one transaction, each a compare-and-set: 'store.not-found' for
+   * an unknown selector of the domain, 'store.conflict' if a key is not in its `from`
+   * state any more; nothing changes on failure. A key removed with its domain is gone.
+   */
+  updateDkimKeys(domain: string, transitions: readonly DkimKeyTransition[]): Promise<void>;
+
   // Login throttling (auth/throttle.ts): failure counts every role and process shares
   /**
    * Count one failed login for each key in one transaction (a count whose last failure
@@ -510,6 +526,40 @@ export interface Store {
 }
 
 export type ProtocolScope = 'imap' | 'pop3' | 'smtp' | 'caldav' | 'carddav';
+
+export type DkimAlgorithm = 'ed25519' | 'rsa';
+
+/**
+ * pending: generated, not yet confirmed in DNS, not signing; active: signing;
+ * retiring: no longer signing, but published until retireAt (mail signed with it is
+ * still in flight); retired: may leave DNS.
+ */
+export type DkimKeyState = 'pending' | 'active' | 'retiring' | 'retired';
+
+/** A DKIM signing key of a hosted domain (RFC 6376, RFC 8463). */
+export interface DkimKeyRecord {
+  readonly domain: string; // hosted domain, A-label
+  readonly selector: string; // lower-case DNS labels
+  readonly algorithm: DkimAlgorithm;
+  /** Label shared by the Ed25519/RSA pair generated together, e.g. 'sp202612'. */
+  readonly generation: string;
+  readonly publicKey: string; // SPKI DER, base64 (in the clear: it is published)
+  readonly masterVersion: number; // which master key's purpose key seals the private key
+  readonly sealedPrivateKey: Uint8Array; // PKCS#8 DER, sealed
+  readonly state: DkimKeyState;
+  readonly createdAt: number;
+  readonly activatedAt: number | null;
+  readonly retireAt: number | null; // retiring: when it may leave DNS
+}
+
+/** One compare-and-set of updateDkimKeys: the key must be in `from`; it gets the rest. */
+export interface DkimKeyTransition {
+  readonly selector: string;
+  readonly from: DkimKeyState;
+  readonly state: DkimKeyState;
+  readonly activatedAt: number | null;
+  readonly retireAt: number | null;
+}
 
 /** An app password: a random secret for one mail client, stored as a keyed hash (auth/app-password.ts). */
 export interface AppPasswordRecord {

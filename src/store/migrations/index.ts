@@ -21,6 +21,7 @@ import { loginCounter } from './005-login-counter.ts';
 import { identity } from './006-identity.ts';
 import { webSession } from './007-web-session.ts';
 import { queue } from './008-queue.ts';
+import { dkimKey } from './009-dkim-key.ts';
 import { type Dialect, sqliteDialect } from './dialect.ts';
 
 export type { Dialect } from './dialect.ts';
@@ -45,6 +46,7 @@ export const migrations: readonly Migration[] = [
   identity,
   webSession,
   queue,
+  dkimKey,
 ];
 
 export function checkMigrationList(list: readonly Migration[]): void {

@@ -32,6 +32,8 @@ import type {
   AuthFactor,
   Change,
   CopyResult,
+  DkimKeyRecord,
+  DkimKeyTransition,
   Domain,
   FlagMode,
   Id,
@@ -61,6 +63,7 @@ import { ChangeFeed, changesSince, type Tx } from './changes.ts';
 import * as copy from './copy.ts';
 import { SqliteDb } from './db.ts';
 import * as directory from './directory.ts';
+import * as dkim from './dkim-keys.ts';
 import { expunge, expungedSince } from './expunge.ts';
 import * as factors from './factors.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -371,6 +374,16 @@ export class SqliteStore implements Store {
   }
   async deleteQueued(id: Id): Promise<boolean> {
     return this.write((tx) => queue.remove(tx, id));
+  }
+
+  async addDkimKeys(keys: readonly DkimKeyRecord[]): Promise<void> {
+    this.write((tx) => dkim.addDkimKeys(tx, keys));
+  }
+  async listDkimKeys(domain?: string): Promise<DkimKeyRecord[]> {
+    return dkim.listDkimKeys(this.db, domain);
+  }
+  async updateDkimKeys(domain: string, transitions: readonly DkimKeyTransition[]): Promise<void> {
+    this.write((tx) => dkim.updateDkimKeys(tx, domain, transitions));
   }
 
   async addAppPassword(record: AppPasswordRecord): Promise<void> {
