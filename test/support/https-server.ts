@@ -8,6 +8,7 @@
 //   open socket is destroyed on close() so a handler that never answers cannot hang a test.
 
 import { KeyObject, randomBytes, webcrypto } from 'node:crypto';
+import type { RequestListener } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type * as X509 from '@peculiar/x509';
@@ -53,7 +54,7 @@ function serial(): string {
   return bytes.toString('hex');
 }
 
-function pemOf(cert: X509.X509Certificate, key: CryptoKey): IssuedCertificate {
+function pemOf(cert: X509.X509Certificate, key: webcrypto.CryptoKey): IssuedCertificate {
   return {
     certPem: `${cert.toString('pem')}\n`,
     keyPem: KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -64,7 +65,7 @@ function pemOf(cert: X509.X509Certificate, key: CryptoKey): IssuedCertificate {
 async function makeCa(
   x509: typeof X509,
   name: string,
-  issuer?: { cert: X509.X509Certificate; key: CryptoKey },
+  issuer?: { cert: X509.X509Certificate; key: webcrypto.CryptoKey },
 ): Promise<TestCa> {
   const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
   const now = Date.now();
@@ -154,7 +155,7 @@ export interface HttpsTestServer {
   port: number;
   address: string;
   /** Replaces the request handler. */
-  handle(handler: https.RequestListener): void;
+  handle(handler: RequestListener): void;
   /** Replaces the certificate (PEM chain, leaf first) and key for new connections. */
   setCertificate(certPem: string, keyPem: string): void;
   /** Request paths and Host headers seen, in order. */
@@ -163,7 +164,7 @@ export interface HttpsTestServer {
 }
 
 export async function startHttpsServer(certPem: string, keyPem: string): Promise<HttpsTestServer> {
-  let handler: https.RequestListener = (_req, res) => {
+  let handler: RequestListener = (_req, res) => {
     res.writeHead(404).end();
   };
   const requests: HttpsTestServer['requests'] = [];
