@@ -51,12 +51,14 @@ interface Conn {
 function refusal(role: Role, config: Config): string {
   switch (role) {
     case 'mx':
+    case 'submission':
       return `${REPLIES.tooManyConnections().responseCode} ${config.hostname} ${REPLIES.tooManyConnections().message}\r\n`;
     case 'imap':
       return '* BYE Too many connections\r\n';
     case 'pop3':
       return '-ERR [SYS/TEMP] Too many connections\r\n';
     case 'web':
+    case 'delivery':
       // Before TLS: nothing an HTTPS client can read; close without a word.
       return '';
   }

@@ -22,6 +22,9 @@ export interface InitOptions {
   readonly pop3Port?: number;
   /** HTTPS port of the web role (default 443), on mxHost. */
   readonly webPort?: number;
+  /** Submission ports (default 465 implicit TLS, 587 STARTTLS; 0 closes 587), on mxHost. */
+  readonly submissionPort?: number;
+  readonly submissionStarttlsPort?: number;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -47,6 +50,8 @@ export async function initInstallation(opts: InitOptions): Promise<InitResult> {
       imapPort: opts.imapPort ?? 993,
       pop3Port: opts.pop3Port ?? 995,
       webPort: opts.webPort ?? 443,
+      submissionPort: opts.submissionPort ?? 465,
+      submissionStarttlsPort: opts.submissionStarttlsPort ?? 587,
     });
     writeFileSync(configFile, text, { mode: 0o600, flag: 'wx' });
     created.push(configFile);

@@ -10,6 +10,8 @@
 import type net from 'node:net';
 import { createPasswordLogin } from '../auth/password-login.ts';
 import type { Config } from '../config/index.ts';
+import { OutboundQueue } from '../delivery/queue.ts';
+import { DeliveryRunner } from '../delivery/runner.ts';
 import { createImapServers } from '../imap/server.ts';
 import type { Logger } from '../log/logger.ts';
 import { AccountKeys } from '../mail/account-keys.ts';
@@ -17,11 +19,12 @@ import { ensureReady, openListener, type ReadinessCheck } from '../net/listener.
 import { createPop3Servers } from '../pop3/server.ts';
 import { createAnalyser } from '../smtp/analysis.ts';
 import { createMxServer } from '../smtp/mx-server.ts';
+import { createSubmissionServers } from '../smtp/submission-server.ts';
 import { CertificateSource, validateCertificate } from '../tls/index.ts';
 import { createWebServer } from '../web/server.ts';
 import { loadKeys, openRuntime, type Runtime } from './runtime.ts';
 
-export const ROLES = ['mx', 'imap', 'pop3', 'web'] as const;
+export const ROLES = ['mx', 'submission', 'imap', 'pop3', 'web', 'delivery'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Listening {
@@ -56,6 +59,8 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const mode = options.mode ?? 'listen';
   const enabled: Record<Role, boolean> = {
     mx: config.mx.enabled,
+    submission: config.submission.enabled,
+    delivery: config.delivery.enabled,
     imap: config.imap.enabled,
     pop3: config.pop3.enabled,
     web: config.web.enabled,
@@ -155,6 +160,40 @@ export async function startServer(config: Config, options: StartOptions): Promis
       await open(p.role, s.tls, p.cfg.host, p.cfg.port, 'tls');
       if (p.cfg.starttls_port !== 0) await open(p.role, s.plain, p.cfg.host, p.cfg.starttls_port, 'starttls');
     }
+    // The outbound side: submission (465/587) queues, the delivery role empties the queue.
+    const queue = new OutboundQueue(rt.store, rt.keys);
+    let runner: DeliveryRunner | null = null;
+    if (roles.includes('delivery')) {
+      const r = new DeliveryRunner({
+        config,
+        store: rt.store,
+        queue,
+        accountKeys,
+        analyse,
+        logger: logger.child({ role: 'delivery' }),
+        remote: null,
+        owner: `${config.hostname}/delivery`,
+      });
+      runner = r;
+      closers.unshift(() => r.stop());
+    }
+    if (roles.includes('submission')) {
+      const s = createSubmissionServers({
+        config,
+        store: rt.store,
+        login,
+        queue,
+        certificates,
+        logger: logger.child({ role: 'submission' }),
+        onQueued: () => runner?.wake(),
+      });
+      servers.set('submission', s.tls.server);
+      const sub = config.submission;
+      await open('submission', s.tls.server, sub.host, sub.port, 'tls');
+      if (s.starttls !== null)
+        await open('submission', s.starttls.server, sub.host, sub.starttls_port, 'starttls');
+    }
+    if (runner !== null) await runner.start();
     // The web role: HTTPS only (DESIGN invariant 6).
     if (roles.includes('web')) {
       const web = await createWebServer({

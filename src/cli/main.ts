@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'app-password': async () => (await import('./commands/app-password.ts')).appPasswordCommand,
   keys: async () => (await import('./commands/keys.ts')).keysCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
+  queue: async () => (await import('./commands/queue.ts')).queueCommand,
   status: async () => (await import('./commands/status.ts')).statusCommand,
 };
 
@@ -35,6 +36,7 @@ commands:
               | list ADDRESS | revoke ADDRESS ID   passwords for mail clients (shown once)
   keys        rotate                rotate the master key, re-wrapping account keys
   audit       verify | list         check or show the tamper-evident admin log
+  queue       list | show ID [--headers] | retry ID|--all | delete ID   the outbound queue
   status      show the installation and whether the server runs
 
 global options:
@@ -72,6 +74,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         scopes: { type: 'string' },
         expires: { type: 'string' },
         networks: { type: 'string' },
+        headers: { type: 'boolean' },
+        all: { type: 'boolean' },
       },
     });
   } catch (e) {

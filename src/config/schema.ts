@@ -90,6 +90,46 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    submission: z
+      .object({
+        enabled: z.boolean().default(true),
+        host: listenAddress.default('0.0.0.0'),
+        /** Implicit TLS (RFC 8314 §3.3: 465). */
+        port: port(465),
+        /** Submission with STARTTLS required before AUTH (RFC 6409: 587); 0 = closed. */
+        starttls_port: port(587),
+        max_message_size: size(25 * 1024 * 1024),
+        max_recipients: count(100),
+        max_connections: count(2000),
+        max_connections_per_address: count(20),
+        max_line_length: count(4096, 1000),
+        socket_timeout_seconds: count(300),
+        /** Put the client's address in the Received header (off: the sender's network stays private). */
+        received_client_address: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    delivery: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** How long a message may wait before it is bounced (RFC 5321 §4.5.4.1: at least 4-5 days). */
+        queue_lifetime_hours: z.number().int().min(1).max(720).default(120),
+        /** A delay notice (RFC 3464) to the sender after this long; 0 = never. */
+        delay_warning_hours: z.number().int().min(0).max(720).default(4),
+        /** Recipients being delivered at once by this node, and at once to one domain. */
+        concurrency: count(20),
+        per_destination_concurrency: count(4),
+        /** Seconds before the first retry; each later one waits twice as long, up to max_retry_minutes. */
+        first_retry_seconds: count(300, 1),
+        max_retry_minutes: count(240, 1),
+        /** Where outgoing connections start (the EHLO name is `hostname`); "" = the system's choice. */
+        source_address: z.union([z.literal(''), z.ipv4(), z.ipv6()]).default(''),
+        /** Port of the next hop: 25 except in tests and special setups. */
+        remote_port: port(25),
+        connect_timeout_seconds: count(30),
+      })
+      .strict()
+      .prefault({}),
     imap: z
       .object({
         enabled: z.boolean().default(true),
@@ -177,6 +217,11 @@ export const FIXES: Record<string, string> = {
   'mx.dmarc_reject': 'use "reject", "quarantine" or "accept"',
   'mx.analysis_threads': 'use "auto" (one per spare core), 0 (on the main thread) or a number of threads',
   'mx.quota_exceeded': 'use "temporary" (452 4.2.2) or "permanent" (552 5.2.2)',
+  'submission.port':
+    'set submission.port to a TCP port from 0 to 65535 (465 for submission over implicit TLS)',
+  'submission.starttls_port': 'use 587 for submission with STARTTLS, or 0 to leave it closed',
+  'delivery.queue_lifetime_hours':
+    'use a number of hours from 1 to 720 (120 = 5 days, as RFC 5321 §4.5.4.1 suggests)',
   'imap.port': 'set imap.port to a TCP port from 0 to 65535 (993 for IMAP over implicit TLS)',
   'imap.starttls_port': 'use 0 to leave the cleartext port closed, or 143 to offer IMAP with STARTTLS',
   'imap.append_limit': 'use a size such as "50MiB" (the largest message a client may APPEND)',

@@ -12,6 +12,9 @@ export interface TemplateValues {
   readonly pop3Port: number;
   /** HTTPS port of the web role (443), on mxHost. */
   readonly webPort?: number;
+  /** Submission: implicit TLS (465) and STARTTLS (587, 0 = closed), on mxHost. */
+  readonly submissionPort?: number;
+  readonly submissionStarttlsPort?: number;
 }
 
 export function renderConfig(v: TemplateValues): string {
@@ -82,6 +85,46 @@ analysis_threads = "auto"
 dmarc_reject = "reject"
 # Answer for a recipient over quota: "temporary" (452 4.2.2) or "permanent" (552 5.2.2).
 quota_exceeded = "temporary"
+
+[submission]
+# Mail from your users' clients (the \`submission\` role, RFC 6409). \`port\` speaks
+# implicit TLS (RFC 8314: 465); \`starttls_port\` (587) requires STARTTLS before AUTH.
+# Both require AUTH (the account password, or an app password with the smtp scope
+# once the account has a second factor) and a sender address the account owns.
+enabled = true
+host = ${q(v.mxHost)}
+port = ${v.submissionPort ?? 465}
+starttls_port = ${v.submissionStarttlsPort ?? 587}
+max_message_size = "25MiB"
+max_recipients = 100
+max_connections = 2000
+max_connections_per_address = 20
+max_line_length = 4096
+socket_timeout_seconds = 300
+# Name the client's IP address in the Received header. Off by default: a user's home
+# or office address stays out of the mail they send.
+received_client_address = false
+
+[delivery]
+# The outbound queue (the \`delivery\` role): local recipients are delivered to
+# their mailbox, others to their domain's MX over SMTP.
+enabled = true
+# A message that cannot be delivered for this long is returned to its sender.
+queue_lifetime_hours = 120
+# Tell the sender when a message has waited this long (0 = never).
+delay_warning_hours = 4
+# Recipients delivered at once by this node, and at once to one destination domain.
+concurrency = 20
+per_destination_concurrency = 4
+# Retries: the first after first_retry_seconds, each later one twice as long, at most
+# max_retry_minutes apart.
+first_retry_seconds = 300
+max_retry_minutes = 240
+# Local address outgoing connections start from ("" = chosen by the system).
+source_address = ""
+# The next hop's SMTP port (25; other values only for tests and special setups).
+remote_port = 25
+connect_timeout_seconds = 30
 
 [imap]
 # IMAP4rev2/IMAP4rev1 for mail clients (the \`imap\` role). \`port\` speaks implicit

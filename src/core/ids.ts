@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 
-export type IdKind = 'dom' | 'acc' | 'mbx' | 'msg' | 'thr' | 'inc';
+export type IdKind = 'dom' | 'acc' | 'mbx' | 'msg' | 'thr' | 'inc' | 'que';
 
 export function newId(kind: IdKind): string {
   return `${kind}_${randomBytes(16).toString('base64url')}`;

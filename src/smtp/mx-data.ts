@@ -14,10 +14,10 @@ import { type DeliveryTarget, deliver } from '../mail/deliver.ts';
 import { countMailboxes, fieldValues, scanHeaderBlock } from '../mime/header-block.ts';
 import type { Account } from '../store/types.ts';
 import { stripForgedAuthResults } from './auth-results.ts';
-import { collectData, type DataProblem } from './data-collector.ts';
+import { collectData } from './data-collector.ts';
 import { utf8Of } from './envelope.ts';
 import type { MxDeps } from './mx-server.ts';
-import { REPLIES, type SmtpReply } from './replies.ts';
+import { dataProblemReply, REPLIES } from './replies.ts';
 import { traceHeaders } from './trace-headers.ts';
 
 /** RFC 5321 §6.3 suggests a loop limit of 100 hops at most; Postfix uses 50. */
@@ -35,7 +35,7 @@ export async function handleData(
     maxLineLength: cfg.max_line_length,
   });
   if (collected.problem !== null)
-    throw problemReply(collected.problem, cfg.max_message_size, cfg.max_line_length);
+    throw dataProblemReply(collected.problem, cfg.max_message_size, cfg.max_line_length);
   const data = collected.data;
 
   const header = scanHeaderBlock(data);
@@ -117,17 +117,4 @@ async function targetsOf(
     }
   }
   return targets;
-}
-
-function problemReply(problem: DataProblem, maxBytes: number, maxLine: number): SmtpReply {
-  switch (problem) {
-    case 'bare-newline':
-      return REPLIES.bareNewline();
-    case 'nul':
-      return REPLIES.nulByte();
-    case 'line-too-long':
-      return REPLIES.lineTooLong(maxLine);
-    case 'too-big':
-      return REPLIES.tooBig(maxBytes);
-  }
 }

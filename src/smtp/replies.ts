@@ -2,6 +2,8 @@
 // and smtp-server writes `code enhanced text`. Enhanced status codes: RFC 3463, with
 // the registry of RFC 5248. The text is for people; it never echoes internal errors.
 
+import type { DataProblem } from './data-collector.ts';
+
 export class SmtpReply extends Error {
   readonly responseCode: number;
   readonly enhanced: string;
@@ -52,3 +54,17 @@ export const REPLIES = {
   temporaryFailure: (incident: string) =>
     new SmtpReply(451, '4.3.0', `Temporary failure, try again later (incident ${incident})`),
 } as const;
+
+/** The refusal for a DATA section the collector found unusable. */
+export function dataProblemReply(problem: DataProblem, maxBytes: number, maxLine: number): SmtpReply {
+  switch (problem) {
+    case 'bare-newline':
+      return REPLIES.bareNewline();
+    case 'nul':
+      return REPLIES.nulByte();
+    case 'line-too-long':
+      return REPLIES.lineTooLong(maxLine);
+    case 'too-big':
+      return REPLIES.tooBig(maxBytes);
+  }
+}

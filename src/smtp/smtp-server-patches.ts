@@ -15,11 +15,21 @@
 //    reply code alone (every 550 becomes 5.1.1, so "relaying denied" would claim
 //    "bad destination mailbox"). Our replies carry their own code at the start of the
 //    text (see replies.ts); when they do, smtp-server's guess is left out.
+//
+// 3. No AUTH in the EHLO answer before TLS. smtp-server refuses AUTH before STARTTLS
+//    (538) but still advertises it, which invites a client to send its credentials in
+//    the same line (SASL initial response). A server created with `hideAuthBeforeTls`
+//    leaves the AUTH line out of EHLO until the connection is encrypted (as Postfix's
+//    smtpd_tls_auth_only does); the refusal stays as the backstop.
 
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 
 interface ConnectionInternals {
-  _server: { options: { maxClients?: number; greetPauseMs?: number }; connections: Set<unknown> };
+  _server: {
+    options: { maxClients?: number; greetPauseMs?: number; hideAuthBeforeTls?: boolean };
+    connections: Set<unknown>;
+  };
+  secure: boolean;
   _setListeners(callback: () => void): void;
   send(code: number, data?: unknown, context?: string | false): void;
   connectionReady(): void;
@@ -54,6 +64,9 @@ export function installSmtpServerPatches(): void {
 
   const send = proto.send;
   proto.send = function sendWithOwnCode(this: ConnectionInternals, code, data, context) {
+    if (code === 250 && Array.isArray(data) && !this.secure && this._server.options.hideAuthBeforeTls) {
+      data = data.filter((line) => !/^AUTH\b/i.test(String(line)));
+    }
     if (typeof data === 'string' && ENHANCED.test(data)) return send.call(this, code, data, false);
     return send.call(this, code, data, context);
   };

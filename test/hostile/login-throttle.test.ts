@@ -1,13 +1,15 @@
 // Password guessing over IMAP and POP3 (DESIGN invariant 5): after a few failures a
 // pair (address, account) is backed off, and then even the right password gets the
 // same refusal as a wrong one until the back-off passes; other accounts from the
-// same address are unaffected. IMAP and POP3 share the one throttle.
+// same address are unaffected. IMAP, POP3 and SMTP AUTH (submission) share the one
+// throttle, kept in the store where every role sees it.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { imapPort, RawImap } from '../support/imap.ts';
 import { type InProcess, type Installation, install, PASSWORD, startInProcess } from '../support/server.ts';
+import { RawSmtp } from '../support/smtp-raw.ts';
 
 async function pop3Login(port: number, user: string, pass: string): Promise<string> {
   const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
@@ -40,7 +42,7 @@ describe('login throttling', () => {
     await inst.cleanup();
   });
 
-  it('backs off a guessed pair across IMAP and POP3, answers identically, and spares other accounts', async () => {
+  it('backs off a guessed pair across IMAP, POP3 and SMTP AUTH, answers identically, and spares other accounts', async () => {
     const c = await RawImap.connect(imapPort(srv.server));
     const wrong = [];
     for (let i = 0; i < 8; i++)
@@ -49,6 +51,18 @@ describe('login throttling', () => {
     assert.equal(right, wrong[0], 'the right password is refused like a wrong one while backed off');
     const pop3 = srv.server.listening.find((l) => l.role === 'pop3' && l.security === 'tls')!.port;
     assert.match(await pop3Login(pop3, 'alice@sealpost.test', PASSWORD), /^-ERR \[AUTH\]/);
+    const submission = srv.server.listening.find(
+      (l) => l.role === 'submission' && l.security === 'tls',
+    )!.port;
+    const smtp = async (user: string) => {
+      const { client } = await RawSmtp.connectTls(submission);
+      await client.cmd('EHLO throttle.test');
+      const r = await client.cmd(`AUTH PLAIN ${Buffer.from(`\0${user}\0${PASSWORD}`).toString('base64')}`);
+      client.close();
+      return r.code;
+    };
+    assert.equal(await smtp('alice@sealpost.test'), 535, 'SMTP AUTH sees the same back-off');
+    assert.equal(await smtp('bob@sealpost.test'), 235);
     const bob = (await c.command('b1', `LOGIN bob@sealpost.test "${PASSWORD}"`)).at(-1)!;
     assert.match(bob, /^b1 OK/);
     c.close();

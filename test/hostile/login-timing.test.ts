@@ -1,15 +1,15 @@
 // Issue 4, "Must show": unknown user vs wrong password give identical responses on
-// every mail protocol (IMAP LOGIN, POP3 USER/PASS), and their median timings differ by
+// every mail protocol (IMAP LOGIN, POP3 USER/PASS, SMTP AUTH PLAIN on submission), and their median timings differ by
 // less than 5 ms over 200 tries each (auth/password-login.ts: a dummy argon2id run for
 // an unknown user).
 //
 // How the measurement is kept meaningful: the throttle (auth/throttle.ts,
 // DEFAULT_THROTTLE: 20 free failures per address, 10 per account, 5 per pair) would
 // answer the same after the same work, but to measure the plain paths it is never
-// triggered here. Per protocol, 20 source addresses (IMAP 127.0.1.x, POP3 127.0.2.x;
-// the server sees the loopback source address) each make 10 (known, wrong) + 10
-// (unknown) tries = 20 failures; 40 known accounts each get 5 wrong tries per protocol
-// = 10; unknown users are all distinct; every pair fails at most once. So no key goes
+// triggered here. Per protocol, 20 source addresses (IMAP 127.0.1.x, POP3 127.0.2.x,
+// SMTP 127.0.3.x; the server sees the loopback source address) each make 10 (known,
+// wrong) + 10 (unknown) tries = 20 failures; 70 known accounts each get at most 3
+// wrong tries per protocol = 9; unknown users are all distinct; every pair fails at most once. So no key goes
 // past its free allowance, and the end of the test proves it: a correct password from
 // a used address to a used account still logs in.
 //
@@ -22,7 +22,7 @@ import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { type InProcess, type Installation, install, PASSWORD, startInProcess } from '../support/server.ts';
 
-const ACCOUNTS = 40;
+const ACCOUNTS = 70;
 const ADDRESSES = 20;
 const TRIES = 200; // of each kind, per protocol
 const known = (i: number) => `k${String(i % ACCOUNTS).padStart(2, '0')}@sealpost.test`;
@@ -93,7 +93,9 @@ class Lines {
 }
 
 interface Protocol {
-  readonly name: 'imap' | 'pop3';
+  readonly name: 'imap' | 'pop3' | 'submission';
+  /** Run once on a new connection after the greeting. */
+  readonly setup?: (c: Lines) => Promise<void>;
   readonly net: number; // third octet of the source addresses
   /** One try on an open connection: the answer after the tag, and its time. */
   readonly attempt: (
@@ -123,6 +125,18 @@ const POP3: Protocol = {
   },
 };
 
+const SMTP: Protocol = {
+  name: 'submission',
+  net: 3,
+  async setup(c) {
+    await c.ask('EHLO timing.test', /^250 /);
+  },
+  async attempt(c, _n, user, pass) {
+    const r = await c.ask(`AUTH PLAIN ${Buffer.from(`\0${user}\0${pass}`).toString('base64')}`, /^\d{3} /);
+    return r;
+  },
+};
+
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return ((s[(s.length - 1) >> 1] ?? 0) + (s[s.length >> 1] ?? 0)) / 2;
@@ -131,7 +145,7 @@ const median = (xs: readonly number[]) => {
 describe('login timing: unknown user vs wrong password', () => {
   let inst: Installation;
   let srv: InProcess;
-  const port = (role: 'imap' | 'pop3') =>
+  const port = (role: Protocol['name']) =>
     srv.server.listening.find((l) => l.role === role && l.security === 'tls')!.port;
 
   before(async () => {
@@ -151,7 +165,7 @@ describe('login timing: unknown user vs wrong password', () => {
     await inst.cleanup();
   });
 
-  for (const proto of [IMAP, POP3]) {
+  for (const proto of [IMAP, POP3, SMTP]) {
     it(`${proto.name}: identical answers, medians within 5 ms over ${TRIES} tries each`, async () => {
       const wrong: number[] = [];
       const unknown: number[] = [];
@@ -159,6 +173,7 @@ describe('login timing: unknown user vs wrong password', () => {
       const perAddress = TRIES / ADDRESSES;
       for (let a = 0; a < ADDRESSES; a++) {
         const c = await Lines.open(port(proto.name), `127.0.${proto.net}.${a + 1}`);
+        await proto.setup?.(c);
         for (let k = 0; k < perAddress; k++) {
           const i = a * perAddress + k;
           const tryWrong = async () => {
@@ -191,9 +206,11 @@ describe('login timing: unknown user vs wrong password', () => {
       assert.deepEqual(
         [...texts],
         [
-          proto.name === 'imap'
-            ? 'NO [AUTHENTICATIONFAILED] Invalid credentials'
-            : '-ERR [AUTH] Invalid credentials',
+          {
+            imap: 'NO [AUTHENTICATIONFAILED] Invalid credentials',
+            pop3: '-ERR [AUTH] Invalid credentials',
+            submission: '535 5.7.8 Authentication credentials invalid',
+          }[proto.name],
         ],
       );
       const diff = median(wrong) - median(unknown);
@@ -204,9 +221,10 @@ describe('login timing: unknown user vs wrong password', () => {
 
       // The throttle never stepped in: a used address and a used account still log in.
       const c = await Lines.open(port(proto.name), `127.0.${proto.net}.1`);
+      await proto.setup?.(c);
       const ok = await proto.attempt(c, 9999, known(0), PASSWORD);
       c.close();
-      assert.match(ok.text, /^(OK|\+OK)/);
+      assert.match(ok.text, /^(OK|\+OK|235 )/);
     });
   }
 });

@@ -61,6 +61,8 @@ export async function install(options: InstallOptions = {}): Promise<Installatio
     imapPort: 0,
     pop3Port: 0,
     webPort: 0,
+    submissionPort: 0,
+    submissionStarttlsPort: 0,
     env,
   });
   const rt = await openRuntime(r.config, { env });

@@ -33,6 +33,19 @@ export class RawSmtp {
     return { client, greeting };
   }
 
+  /** Implicit TLS (submission on 465), trusting the test certificate. */
+  static async connectTls(port: number, host = '127.0.0.1'): Promise<{ client: RawSmtp; greeting: Reply }> {
+    const socket = tls.connect({ port, host, servername: 'localhost', rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', resolve);
+      socket.once('error', reject);
+    });
+    const client = new RawSmtp(socket);
+    const greeting = await client.read();
+    if (greeting === null) throw new Error('connection closed before the greeting');
+    return { client, greeting };
+  }
+
   #attach(socket: net.Socket): void {
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {

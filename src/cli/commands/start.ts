@@ -25,6 +25,8 @@ export const DEV = {
   imapPort: 9993,
   pop3Port: 9995,
   webPort: 9443,
+  submissionPort: 9465,
+  submissionStarttlsPort: 9587,
 } as const;
 
 export async function startCommand(ctx: CommandContext): Promise<void> {
@@ -115,7 +117,9 @@ export async function startCommand(ctx: CommandContext): Promise<void> {
 }
 
 function describeListener(l: Listening): string {
-  const scheme = { mx: 'smtp', imap: 'imap', pop3: 'pop3', web: 'http' }[l.role];
+  const scheme = { mx: 'smtp', submission: 'smtp', imap: 'imap', pop3: 'pop3', web: 'http', delivery: '' }[
+    l.role
+  ];
   if (l.role !== 'mx' && l.security === 'tls') return `${scheme}s://${l.host}:${l.port}  (implicit TLS)`;
   const offer = l.role === 'pop3' ? 'STLS' : 'STARTTLS';
   return `${scheme}://${l.host}:${l.port}  (${offer} offered${l.role === 'mx' ? '' : ', login only after it'})`;
@@ -145,6 +149,8 @@ async function initDev(ctx: CommandContext): Promise<{ user: string; password: s
     imapPort: DEV.imapPort,
     pop3Port: DEV.pop3Port,
     webPort: DEV.webPort,
+    submissionPort: DEV.submissionPort,
+    submissionStarttlsPort: DEV.submissionStarttlsPort,
     env: ctx.io.env,
   });
   const rt = await openRuntime(r.config, { env: ctx.io.env });

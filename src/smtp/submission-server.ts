@@ -1,0 +1,212 @@
+// Message submission (the `submission` role, RFC 6409): mail from the users' own
+// clients, built on smtp-server like the MX. Two listeners share these handlers:
+// implicit TLS on 465 (RFC 8314 §3.3) and STARTTLS on 587.
+//
+// Invariants:
+// - AUTH is required before MAIL (RFC 6409 §4.3); on 587 it is neither offered nor
+//   accepted before STARTTLS (DESIGN invariant 1: 538 5.7.0, and no AUTH in EHLO).
+// - Credentials are checked by auth/password-login.ts, the function IMAP and POP3
+//   use: the same throttling, timing and answers; app passwords only within their
+//   'smtp' scope; the main password refused once the account has a second factor.
+// - The envelope sender and the From/Sender headers must be addresses the account
+//   owns (sender-policy.ts): 553/550 5.7.1 otherwise. The null sender is refused.
+// - Local recipients are checked at RCPT (an unknown one gets 550 at once); other
+//   domains are accepted for delivery (that is what submission is for).
+// - 250 after DATA only once the message is durable in the outbound queue.
+
+import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
+import type { PasswordLogin } from '../auth/password-login.ts';
+import type { Config } from '../config/index.ts';
+import { parseAddress } from '../core/address.ts';
+import { incidentId } from '../core/errors.ts';
+import type { OutboundQueue } from '../delivery/queue.ts';
+import type { Logger } from '../log/logger.ts';
+import { resolveRecipient } from '../mail/recipients.ts';
+import { ConnectionLimiter } from '../net/connection-limits.ts';
+import type { Account, Store } from '../store/types.ts';
+import type { CertificateSource } from '../tls/certificates.ts';
+import { tlsPolicyOptions } from '../tls/policy.ts';
+import { mailFromHasUtf8, utf8Of } from './envelope.ts';
+import { REPLIES, SmtpReply } from './replies.ts';
+import { ownsAddress } from './sender-policy.ts';
+import { installSmtpServerPatches } from './smtp-server-patches.ts';
+import { handleSubmissionData, type Signer } from './submission-data.ts';
+
+export interface SubmissionDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly login: PasswordLogin;
+  readonly queue: OutboundQueue;
+  readonly certificates: CertificateSource;
+  readonly logger: Logger;
+  /** DKIM signing of accepted mail (delivery/dkim); unsigned when absent. */
+  readonly sign?: Signer;
+  /** Told after a message is queued (wakes the delivery role in this process). */
+  readonly onQueued?: () => void;
+}
+
+export interface SubmissionServers {
+  /** Implicit TLS (465). */
+  readonly tls: SMTPServer;
+  /** STARTTLS required before AUTH (587); null when `starttls_port` is 0. */
+  readonly starttls: SMTPServer | null;
+}
+
+type Callback = (err?: Error | null) => void;
+
+export const SUBMISSION_REPLIES = {
+  authFailed: () => new SmtpReply(535, '5.7.8', 'Authentication credentials invalid'),
+  nullSender: () =>
+    new SmtpReply(553, '5.7.1', 'Sender refused: submitted mail needs a sender address you own'),
+  notYourSender: () =>
+    new SmtpReply(553, '5.7.1', 'Sender refused: that address does not belong to your account'),
+  notYourFrom: (field: string) =>
+    new SmtpReply(550, '5.7.1', `Message refused: the ${field} header must name an address of your account`),
+  badHeaderAddress: (field: string, why: string) =>
+    new SmtpReply(550, '5.7.1', `Message refused: the ${field} header is not usable (${why})`),
+} as const;
+
+export function createSubmissionServers(deps: SubmissionDeps): SubmissionServers {
+  installSmtpServerPatches();
+  const cfg = deps.config.submission;
+  const limiter = new ConnectionLimiter({
+    maxPerAddress: cfg.max_connections_per_address,
+    maxTotal: cfg.max_connections,
+  });
+  const counted = new Set<string>();
+  const accounts = new Map<string, Account>(); // session id -> authenticated account
+  const cert = deps.certificates.current();
+
+  const fail = (session: SMTPServerSession, e: unknown, cb: Callback) => {
+    if (e instanceof SmtpReply) return cb(e);
+    const incident = incidentId();
+    deps.logger.error({ err: e, session: session.id, incident }, 'submission: unexpected error');
+    return cb(REPLIES.temporaryFailure(incident));
+  };
+
+  const make = (secure: boolean): SMTPServer => {
+    const server = new SMTPServer({
+      ...tlsPolicyOptions(),
+      key: cert.keyPem,
+      cert: cert.certPem,
+      SNICallback: deps.certificates.SNICallback(),
+      name: deps.config.hostname,
+      banner: 'ESMTP submission ready',
+      secure,
+      needsUpgrade: secure,
+      authMethods: ['PLAIN', 'LOGIN'],
+      authOptional: false,
+      allowInsecureAuth: false,
+      hideAuthBeforeTls: true,
+      authRequiredMessage: '5.7.0 Authentication required',
+      maxAllowedUnauthenticatedCommands: 10,
+      hideENHANCEDSTATUSCODES: false,
+      hideDSN: true,
+      hideREQUIRETLS: true,
+      disableReverseLookup: true,
+      size: cfg.max_message_size,
+      maxClients: cfg.max_connections,
+      maxCommandLength: cfg.max_line_length,
+      socketTimeout: cfg.socket_timeout_seconds * 1000,
+      closeTimeout: 5000,
+      logger: false,
+
+      onConnect(session, cb) {
+        if (!limiter.tryAcquire(session.remoteAddress)) return cb(REPLIES.tooManyConnections());
+        counted.add(session.id);
+        return cb();
+      },
+
+      onClose(session) {
+        if (counted.delete(session.id)) limiter.release(session.remoteAddress);
+        accounts.delete(session.id);
+      },
+
+      onAuth(auth, session, cb) {
+        deps.login
+          .login({
+            username: auth.username ?? '',
+            password: auth.password ?? '',
+            protocol: 'smtp',
+            address: session.remoteAddress,
+            client: session.hostNameAppearsAs ?? '',
+          })
+          .then(
+            (result) => {
+              if (!result.ok) return cb(SUBMISSION_REPLIES.authFailed());
+              accounts.set(session.id, result.account);
+              return cb(null, { user: result.account.id });
+            },
+            (e) => fail(session, e, cb as Callback),
+          );
+      },
+
+      onMailFrom(address: SMTPServerAddress, session, cb) {
+        checkSender(deps, accounts.get(session.id), address).then(
+          () => cb(),
+          (e) => fail(session, e, cb),
+        );
+      },
+
+      onRcptTo(address: SMTPServerAddress, session, cb) {
+        checkRecipient(deps, session, address).then(
+          () => cb(),
+          (e) => fail(session, e, cb),
+        );
+      },
+
+      onData(stream, session, cb) {
+        const account = accounts.get(session.id);
+        if (account === undefined) {
+          stream.resume();
+          return cb(SUBMISSION_REPLIES.authFailed());
+        }
+        handleSubmissionData(deps, stream, session, account).then(
+          (reply) => cb(null, reply),
+          (e) => fail(session, e, cb),
+        );
+      },
+    } as ConstructorParameters<typeof SMTPServer>[0] & { hideAuthBeforeTls: boolean });
+    server.on('error', (err) =>
+      deps.logger.warn({ err: { message: err.message } }, 'submission: connection error'),
+    );
+    return server;
+  };
+
+  const servers = { tls: make(true), starttls: cfg.starttls_port > 0 ? make(false) : null };
+  deps.certificates.on('reload', () => {
+    const next = deps.certificates.current();
+    for (const s of [servers.tls, servers.starttls])
+      s?.updateSecureContext({ key: next.keyPem, cert: next.certPem });
+  });
+  return servers;
+}
+
+async function checkSender(
+  deps: SubmissionDeps,
+  account: Account | undefined,
+  from: SMTPServerAddress,
+): Promise<void> {
+  if (account === undefined) throw SUBMISSION_REPLIES.authFailed();
+  if (from.address === '') throw SUBMISSION_REPLIES.nullSender();
+  const parsed = parseAddress(from.address, { utf8: mailFromHasUtf8(from) });
+  if (!parsed.ok) throw REPLIES.badSenderSyntax(parsed.reason);
+  const current = await deps.store.getAccount(account.id);
+  if (current === null || current.disabled) throw SUBMISSION_REPLIES.authFailed();
+  if (!(await ownsAddress(deps.store, current, parsed.value))) throw SUBMISSION_REPLIES.notYourSender();
+}
+
+async function checkRecipient(
+  deps: SubmissionDeps,
+  session: SMTPServerSession,
+  rcpt: SMTPServerAddress,
+): Promise<void> {
+  const cfg = deps.config.submission;
+  if (session.envelope.rcptTo.length >= cfg.max_recipients)
+    throw REPLIES.tooManyRecipients(cfg.max_recipients);
+  const parsed = parseAddress(rcpt.address, { utf8: utf8Of(session) });
+  if (!parsed.ok) throw REPLIES.badRecipientSyntax(parsed.reason);
+  const resolution = await resolveRecipient(deps.store, parsed.value);
+  if (resolution.kind === 'unknown-user') throw REPLIES.unknownUser();
+  if (resolution.kind === 'disabled') throw REPLIES.disabledUser();
+}
