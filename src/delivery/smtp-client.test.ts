@@ -114,6 +114,40 @@ describe('SMTP client: sessions', () => {
     );
   });
 
+  it('forgets the cleartext capabilities after STARTTLS (RFC 3207 §4.2)', async () => {
+    const p = await peer(
+      esmtp({
+        tls: cert,
+        extensions: ['8BITMIME', 'SMTPUTF8', 'PIPELINING'],
+        extensionsAfterTls: ['SIZE 100'],
+      }),
+    );
+    const conn = await open(p);
+    assert.deepEqual(
+      [
+        conn.capabilities.smtpUtf8,
+        conn.capabilities.eightBitMime,
+        conn.capabilities.pipelining,
+        conn.capabilities.size,
+      ],
+      [false, false, false, 100],
+    );
+    const r = await conn.send(message({ requireUtf8: true }));
+    assert.equal(r.recipients[0]!.enhanced, '5.6.7', 'SMTPUTF8 offered only in cleartext does not count');
+    await conn.quit();
+  });
+
+  it('a verify callback that throws counts as a refusal', async () => {
+    const p = await peer(esmtp({ tls: cert }));
+    const verify = () => {
+      throw new Error('resolver down');
+    };
+    await assert.rejects(
+      open(p, { tls: { mode: 'required', verify } }),
+      isError('tls', /verify callback failed: resolver down/),
+    );
+  });
+
   it('verifies the certificate with the given trust anchor when TLS is required', async () => {
     const p = await peer(esmtp({ tls: cert }));
     const conn = await open(p, { tls: { mode: 'required', ca: cert.certPem } });
@@ -177,7 +211,17 @@ describe('SMTP client: sessions', () => {
 
   it('falls back to HELO when EHLO gets 5xx and then works in lockstep without extensions', async () => {
     const messages: PeerMessage[] = [];
-    const p = await peer(esmtp({ refuseEhlo: true, messages }));
+    let pipelined = false;
+    const p = await peer(
+      esmtp({
+        refuseEhlo: true,
+        messages,
+        reply: (_l, s) => {
+          if (s.hasLine) pipelined = true; // a second command arrived before this one's reply
+          return undefined;
+        },
+      }),
+    );
     const conn = await open(p);
     assert.equal(conn.capabilities.pipelining, false);
     assert.equal(conn.tls, null, 'opportunistic without STARTTLS: cleartext');
@@ -193,6 +237,7 @@ describe('SMTP client: sessions', () => {
       /^MAIL FROM:<a@example\.com>$/,
       'no SIZE/BODY parameters to a HELO server',
     );
+    assert.equal(pipelined, false, 'lockstep: one command per reply');
   });
 
   it('sends DSN and BODY/SMTPUTF8 parameters only when offered', async () => {

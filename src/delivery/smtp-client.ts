@@ -44,6 +44,7 @@ import {
   pkixVerify,
   type TlsSession,
   type TlsSettings,
+  type VerifyResult,
 } from './smtp-client-tls.ts';
 import { SmtpTransport } from './smtp-client-transport.ts';
 
@@ -235,7 +236,12 @@ export class SmtpClientConnection {
         `TLS handshake failed: ${(e as Error).message}`,
       );
     }
-    const decision = verify(secure);
+    let decision: VerifyResult;
+    try {
+      decision = verify(secure);
+    } catch (e) {
+      decision = { ok: false, reason: `verify callback failed: ${(e as Error).message}` };
+    }
     this.#transport.attachTls(secure);
     this.#tls = describeSession(secure, decision);
     if (required && !decision.ok) {

@@ -183,6 +183,8 @@ export interface EsmtpOptions {
   readonly greeting?: string;
   /** EHLO keywords after the first line; default PIPELINING, 8BITMIME, SMTPUTF8, SIZE 10000000, ENHANCEDSTATUSCODES. */
   readonly extensions?: readonly string[];
+  /** EHLO keywords once TLS is up; default the same as `extensions`. */
+  readonly extensionsAfterTls?: readonly string[];
   /** Offer STARTTLS with this certificate (until TLS is up). */
   readonly tls?: PeerCertificate;
   /** The raw reply to STARTTLS (default "220 2.0.0 Ready\r\n"); a test may inject more. */
@@ -240,7 +242,8 @@ export function esmtp(o: EsmtpOptions = {}): PeerScript {
             s.write('502 5.5.1 EHLO not implemented\r\n');
             break;
           }
-          const ext = [...extensions, ...(o.tls && !s.secure ? ['STARTTLS'] : [])];
+          const base = s.secure ? (o.extensionsAfterTls ?? extensions) : extensions;
+          const ext = [...base, ...(o.tls && !s.secure ? ['STARTTLS'] : [])];
           s.write(
             ['peer.test greets you', ...ext]
               .map((e, i, a) => `250${i === a.length - 1 ? ' ' : '-'}${e}\r\n`)
