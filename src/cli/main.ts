@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   alias: async () => (await import('./commands/alias.ts')).aliasCommand,
   'app-password': async () => (await import('./commands/app-password.ts')).appPasswordCommand,
   keys: async () => (await import('./commands/keys.ts')).keysCommand,
+  dkim: async () => (await import('./commands/dkim.ts')).dkimCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
   queue: async () => (await import('./commands/queue.ts')).queueCommand,
   status: async () => (await import('./commands/status.ts')).statusCommand,
@@ -35,6 +36,8 @@ commands:
   app-password add ADDRESS --name N --scopes imap,pop3,smtp [--expires 90d] [--networks CIDR,..]
               | list ADDRESS | revoke ADDRESS ID   passwords for mail clients (shown once)
   keys        rotate                rotate the master key, re-wrapping account keys
+  dkim        generate DOMAIN | activate DOMAIN SELECTOR.. [--force] [--overlap 7d]
+              | retire DOMAIN SELECTOR.. | list [DOMAIN] | dns DOMAIN   DKIM signing keys
   audit       verify | list         check or show the tamper-evident admin log
   queue       list | show ID [--headers] | retry ID|--all | delete ID   the outbound queue
   status      show the installation and whether the server runs
@@ -76,6 +79,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         networks: { type: 'string' },
         headers: { type: 'boolean' },
         all: { type: 'boolean' },
+        force: { type: 'boolean' },
+        overlap: { type: 'string' },
       },
     });
   } catch (e) {

@@ -18,6 +18,7 @@ export {
   finishDueRetirements,
   generateDkimKeys,
   mustPublish,
+  requireHostedDomain,
   retireDkimKeys,
 } from './manage.ts';
 export { type SignOptions, signMessage } from './sign.ts';
