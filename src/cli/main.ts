@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dkim: async () => (await import('./commands/dkim.ts')).dkimCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
   queue: async () => (await import('./commands/queue.ts')).queueCommand,
+  quickstart: async () => (await import('./commands/quickstart.ts')).quickstartCommand,
   status: async () => (await import('./commands/status.ts')).statusCommand,
 };
 
@@ -39,6 +40,7 @@ commands:
   dkim        generate DOMAIN | activate DOMAIN SELECTOR.. [--force] [--overlap 7d]
               | retire DOMAIN SELECTOR.. | list [DOMAIN] | dns DOMAIN   DKIM signing keys
   audit       verify | list         check or show the tamper-evident admin log
+  quickstart  DOMAIN [--no-dkim]   host a domain and print every DNS record it needs
   queue       list | show ID [--headers] | retry ID|--all | delete ID   the outbound queue
   status      show the installation and whether the server runs
 
@@ -78,6 +80,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         expires: { type: 'string' },
         networks: { type: 'string' },
         headers: { type: 'boolean' },
+        'no-dkim': { type: 'boolean' },
         all: { type: 'boolean' },
         force: { type: 'boolean' },
         overlap: { type: 'string' },

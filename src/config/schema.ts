@@ -130,6 +130,16 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    mta_sts: z
+      .object({
+        /** The MTA-STS policy this server publishes for its domains (RFC 8461 §3.2). */
+        mode: z.enum(['enforce', 'testing', 'none']).default('testing'),
+        max_age_seconds: z.number().int().min(86400).max(31557600).default(604800),
+        /** MX host names senders may deliver to; empty = [hostname]. */
+        mx: z.array(hostName).default([]),
+      })
+      .strict()
+      .prefault({}),
     imap: z
       .object({
         enabled: z.boolean().default(true),

@@ -126,6 +126,16 @@ source_address = ""
 remote_port = 25
 connect_timeout_seconds = 30
 
+[mta_sts]
+# The MTA-STS policy (RFC 8461) served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt
+# for every hosted domain; \`sealpost quickstart DOMAIN\` prints the DNS records it needs.
+# Start with "testing" (senders report failures but still deliver) and move to
+# "enforce" once TLS-RPT reports are clean.
+mode = "testing"
+max_age_seconds = 604800
+# Host names senders may deliver to: empty means just \`hostname\`.
+mx = []
+
 [imap]
 # IMAP4rev2/IMAP4rev1 for mail clients (the \`imap\` role). \`port\` speaks implicit
 # TLS (RFC 8314: 993). \`starttls_port\` (usually 143) is off when 0; when open, it

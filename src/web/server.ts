@@ -9,6 +9,8 @@
 //   keys instead of stripping them, prototype poisoning is an error.
 // - Every response, errors included, carries the security headers of http.ts;
 //   an unexpected error becomes 500 with an incident id and no internal text.
+// - Timed-out sessions are swept from the store every minute (session-sweeper.ts);
+//   the sweep stops before the server closes.
 
 import { randomUUID } from 'node:crypto';
 import https from 'node:https';
@@ -31,7 +33,9 @@ import { registerAuthRoutes } from './auth-routes.ts';
 import { registerFactorRoutes } from './factor-routes.ts';
 import { SECURITY_HEADERS, WebError } from './http.ts';
 import { recoveryCodeKey, sessionKey } from './session-policy.ts';
+import { startSessionSweeper } from './session-sweeper.ts';
 import { WebSessions } from './sessions.ts';
+import { registerWellKnown } from './well-known.ts';
 import { registerWebAuthnRoutes } from './webauthn-routes.ts';
 
 export const BODY_LIMIT = 8 * 1024;
@@ -47,10 +51,14 @@ export interface WebServerDeps {
   /** The process's one audit log (runtime.ts): admin-like changes the owner makes are audited. */
   readonly audit: AuditLog;
   readonly now?: () => number;
+  /** How often expired sessions are swept from the store (default SWEEP_INTERVAL_MS). */
+  readonly sweepIntervalMs?: number;
 }
 
 export interface WebServer {
   readonly server: https.Server;
+  /** Sweep expired sessions now (the timer does it every sweepIntervalMs). */
+  sweep(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -122,14 +130,15 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
     const a = server.address();
     return webOrigin(d.config.hostname, typeof a === 'object' && a !== null ? a.port : cfg.port);
   };
+  const policy = {
+    idleMs: cfg.session_idle_minutes * 60_000,
+    absoluteMs: cfg.session_absolute_hours * 3_600_000,
+    binding: cfg.binding,
+  };
   const sessions = new WebSessions({
     store: d.store,
     key: sessionKey(d.keys),
-    policy: {
-      idleMs: cfg.session_idle_minutes * 60_000,
-      absoluteMs: cfg.session_absolute_hours * 3_600_000,
-      binding: cfg.binding,
-    },
+    policy,
     now,
     logger: log,
     origin,
@@ -153,10 +162,20 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
   });
   registerFactorRoutes(app, d, sessions);
   registerWebAuthnRoutes(app, d, sessions, origin);
+  registerWellKnown(app, { config: d.config, store: d.store });
   await app.ready();
+  const sweeper = startSessionSweeper({
+    store: d.store,
+    policy,
+    now,
+    logger: log,
+    ...(d.sweepIntervalMs !== undefined ? { intervalMs: d.sweepIntervalMs } : {}),
+  });
   return {
     server,
+    sweep: () => sweeper.sweep(),
     async close() {
+      await sweeper.stop();
       detach();
       await app.close();
     },
