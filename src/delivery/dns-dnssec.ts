@@ -131,7 +131,7 @@ function overUdp(
     };
     socket.on('error', (err) => done(err));
     socket.on('message', (msg, rinfo) => {
-      if (rinfo.port !== port) return; // not from our server
+      if (rinfo.port !== port || rinfo.address !== host) return; // not from our server
       let packet: DecodedPacket;
       try {
         packet = decode(msg);
