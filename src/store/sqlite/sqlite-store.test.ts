@@ -185,6 +185,8 @@ describe('SqliteStore', () => {
         { version: 5, name: 'login failure counters' },
         { version: 6, name: 'identity: app passwords, second factors, password history, security log' },
         { version: 7, name: 'web sessions' },
+        { version: 8, name: 'outbound queue' },
+        { version: 9, name: 'dkim keys' },
       ],
     );
     raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('future');
