@@ -194,6 +194,24 @@ describe('DKIM signing', () => {
     assert.equal(relaxedHeader('X: \xa0v\xa0 '), 'x:\xa0v\xa0');
   });
 
+  it('hostile input: refuses over 100 copies of a signed field; many unsigned fields are fine', async () => {
+    const to = Array.from({ length: 99 }, (_, i) => `To: r${i}@example.net`);
+    const signed = sign(message(to));
+    assert.deepEqual(
+      (await verify(signed)).map((r) => r.result),
+      ['pass', 'pass'],
+    );
+    assert.throws(
+      () => sign(message([...to, 'To: one-too-many@example.net'])),
+      (e: unknown) => isSealpostError(e, 'input.invalid') && /101 To header fields/.test(String(e)),
+    );
+    const trace = Array.from({ length: 20_000 }, (_, i) => `Received: from hop${i}.example`);
+    assert.deepEqual(
+      (await verify(sign(message(trace)))).map((r) => r.result),
+      ['pass', 'pass'],
+    );
+  });
+
   it('refuses a message without exactly one From, and leaves a message unsigned without keys', () => {
     const twoFroms = Buffer.from('From: a@example.org\r\nFrom: b@example.org\r\n\r\nhi\r\n');
     const noFrom = Buffer.from('To: a@example.org\r\n\r\nhi\r\n');

@@ -72,9 +72,34 @@ export interface SignOptions {
   readonly now?: number;
 }
 
-/** The h= list for these header fields: each name as often as it occurs, plus one where oversigned. */
+/** More copies of one signed field than this is not mail but an attack on the signer. */
+export const MAX_SIGNED_FIELD_COPIES = 100;
+
+/** Indexes of each field name's instances, bottom-most first. */
+function instances(headers: readonly HeaderField[]): Map<string, number[]> {
+  const byName = new Map<string, number[]>();
+  for (let i = headers.length - 1; i >= 0; i--) {
+    const name = headers[i]?.name ?? '';
+    const list = byName.get(name);
+    if (list === undefined) byName.set(name, [i]);
+    else list.push(i);
+  }
+  return byName;
+}
+
+/**
+ * The h= list for these header fields: each name as often as it occurs, plus one where
+ * oversigned. 'input.invalid' for a signed name occurring over MAX_SIGNED_FIELD_COPIES times.
+ */
 export function signedHeaderNames(headers: readonly HeaderField[]): string[] {
-  const count = (name: string) => headers.filter((h) => h.name === name.toLowerCase()).length;
+  const byName = instances(headers);
+  const count = (name: string) => {
+    const n = byName.get(name.toLowerCase())?.length ?? 0;
+    if (n > MAX_SIGNED_FIELD_COPIES) {
+      throw new SealpostError('input.invalid', `a message to sign has ${n} ${name} header fields`);
+    }
+    return n;
+  };
   const names: string[] = [];
   for (const name of OVERSIGN_ALWAYS) names.push(...Array<string>(count(name) + 1).fill(name));
   for (const name of OVERSIGN_PRESENT) {
@@ -90,18 +115,12 @@ export function signedHeaderNames(headers: readonly HeaderField[]): string[] {
  * instance not yet used; a name with none left contributes nothing.
  */
 function headerData(headers: readonly HeaderField[], names: readonly string[]): string {
-  const used = new Set<number>();
+  const unused = instances(headers);
   let out = '';
   for (const name of names) {
-    const lower = name.toLowerCase();
-    for (let i = headers.length - 1; i >= 0; i--) {
-      const h = headers[i];
-      if (h !== undefined && h.name === lower && !used.has(i)) {
-        used.add(i);
-        out += `${relaxedHeader(h.raw)}\r\n`;
-        break;
-      }
-    }
+    const i = unused.get(name.toLowerCase())?.shift();
+    const h = i === undefined ? undefined : headers[i];
+    if (h !== undefined) out += `${relaxedHeader(h.raw)}\r\n`;
   }
   return out;
 }
