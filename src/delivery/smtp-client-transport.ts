@@ -126,6 +126,11 @@ export class SmtpTransport {
     return this.#failure;
   }
 
+  /** Bytes received beyond the replies already read (complete or partial replies). */
+  get pendingBytes(): number {
+    return this.#reader.pendingBytes;
+  }
+
   get socket(): net.Socket {
     return this.#socket;
   }

@@ -1,7 +1,9 @@
 // The outbound SMTP client: hands a message to the next hop (RFC 5321 client side).
 // Written on node:net/node:tls; framing in smtp-client-reply.ts, DATA encoding in
 // smtp-client-data.ts, the envelope and downgrade rules in smtp-client-envelope.ts,
-// STARTTLS in smtp-client-tls.ts.
+// STARTTLS in smtp-client-tls.ts, MAIL/RCPT/DATA in smtp-client-transaction.ts, the
+// socket in smtp-client-transport.ts. This file: the session (greeting, EHLO/HELO,
+// STARTTLS policy, QUIT).
 //
 // API:
 //   const conn = await SmtpClientConnection.open({ host, port, servername, localName,
@@ -27,15 +29,7 @@
 //   fails the connection is closed. `state` is always 'ready', 'busy' or 'closed'.
 // - Message content is never logged or put in an error.
 
-import { encodeData, hasEightBit, wireSize } from './smtp-client-data.ts';
-import {
-  type Capabilities,
-  type Envelope,
-  type LocalRefusal,
-  NO_CAPABILITIES,
-  parseEhlo,
-  planTransaction,
-} from './smtp-client-envelope.ts';
+import { type Capabilities, NO_CAPABILITIES, parseEhlo } from './smtp-client-envelope.ts';
 import { SmtpClientError, type SmtpPhase } from './smtp-client-errors.ts';
 import type { ReplyLimits, SmtpReply } from './smtp-client-reply.ts';
 import {
@@ -46,12 +40,19 @@ import {
   type TlsSettings,
   type VerifyResult,
 } from './smtp-client-tls.ts';
+import {
+  type OutboundMessage,
+  replyError,
+  runTransaction,
+  type SendResult,
+} from './smtp-client-transaction.ts';
 import { SmtpTransport } from './smtp-client-transport.ts';
 
 export type { Capabilities, Envelope, Recipient } from './smtp-client-envelope.ts';
 export { SmtpClientError } from './smtp-client-errors.ts';
 export type { SmtpReply } from './smtp-client-reply.ts';
 export type { TlsSession, TlsSettings, VerifyResult } from './smtp-client-tls.ts';
+export type { OutboundMessage, RecipientOutcome, SendResult } from './smtp-client-transaction.ts';
 
 /** Milliseconds. Defaults are RFC 5321 §4.5.3.2; `command` covers EHLO/HELO/STARTTLS/RSET/QUIT. */
 export interface SmtpClientTimeouts {
@@ -90,30 +91,6 @@ export interface SmtpClientOptions {
   readonly timeouts?: Partial<SmtpClientTimeouts>;
   readonly tls: TlsSettings;
   readonly replyLimits?: Partial<ReplyLimits>;
-}
-
-export interface OutboundMessage extends Envelope {
-  /** The message as stored (header and body); line ends are normalised and dots stuffed on the way out. */
-  readonly data: Uint8Array;
-}
-
-export interface RecipientOutcome {
-  readonly address: string;
-  readonly code: number;
-  readonly enhanced: string | null;
-  readonly text: string;
-  readonly kind: 'ok' | 'temporary' | 'permanent';
-  /** Where the outcome was decided: locally, by the reply to MAIL/RCPT/DATA, or by a lost connection. */
-  readonly phase: 'local' | 'mail' | 'rcpt' | 'data' | 'connection';
-}
-
-export interface SendResult {
-  /** One outcome per recipient, in the order given. */
-  readonly recipients: readonly RecipientOutcome[];
-  /** True once the content went out and a final reply was awaited (a timeout then may mean a duplicate). */
-  readonly dataSent: boolean;
-  /** The connection failure that ended this transaction, if any (the connection is then closed). */
-  readonly error: SmtpClientError | null;
 }
 
 export type ConnectionState = 'ready' | 'busy' | 'closed';
@@ -157,8 +134,9 @@ export class SmtpClientConnection {
     return conn;
   }
 
+  /** 'closed' as soon as the connection failed, even while idle between transactions. */
   get state(): ConnectionState {
-    return this.#state;
+    return this.#transport.failure !== null ? 'closed' : this.#state;
   }
 
   /** The capabilities of the current (post-TLS, if any) EHLO. */
@@ -265,117 +243,24 @@ export class SmtpClientConnection {
     }
   }
 
-  /** Send one message; see the header for the result's meaning. */
+  /** Send one message; see the header for the result's meaning. Throws only when not 'ready'. */
   async send(message: OutboundMessage): Promise<SendResult> {
-    if (this.#state !== 'ready') {
-      throw new SmtpClientError('usage', 'mail', `send() on a connection that is ${this.#state}`);
-    }
+    const state = this.state;
+    if (state !== 'ready')
+      throw new SmtpClientError('usage', 'mail', `send() on a connection that is ${state}`);
     this.#state = 'busy';
-    const tx = new Transaction(message);
-    try {
-      await this.#transact(tx, message);
-      this.#state = 'ready';
-      return tx.result(null);
-    } catch (e) {
-      const err = e instanceof SmtpClientError ? e : new SmtpClientError('protocol', 'mail', String(e));
-      this.#state = 'closed';
-      this.#transport.abort(err);
-      return tx.result(err);
-    }
-  }
-
-  async #transact(tx: Transaction, message: OutboundMessage): Promise<void> {
-    const t = this.#timeouts;
-    const eightBit = message.eightBit || hasEightBit(message.data);
-    const plan = planTransaction({
-      envelope: message,
-      size: wireSize(message.data),
-      eightBit,
-      caps: this.#caps,
-    });
-    if (!plan.ok) {
-      tx.refuseAll(plan.refusal);
-      return;
-    }
-    const sendable: number[] = [];
-    plan.rcpts.forEach((r, i) => {
-      if (typeof r === 'string') sendable.push(i);
-      else tx.settle(i, r.code, r.enhanced, r.text, 'local');
-    });
-    if (sendable.length === 0) return;
-    const rcptLines = sendable.map((i) => plan.rcpts[i] as string);
-
-    let mail: SmtpReply;
-    const rcptReplies: SmtpReply[] = [];
-    if (this.#caps.pipelining) {
-      // RFC 2920 §3.1: MAIL and every RCPT in one write, replies in order.
-      const batch = [plan.mail, ...rcptLines].map((l) => `${l}\r\n`).join('');
-      await this.#transport.write('mail', batch, t.dataBlock);
-      mail = await this.#expectFinal('mail', t.mail);
-      for (let k = 0; k < rcptLines.length; k++) {
-        if (isClosing(mail) || isClosing(rcptReplies.at(-1))) break;
-        rcptReplies.push(await this.#expectFinal('rcpt', t.rcpt));
-      }
-    } else {
-      await this.#transport.write('mail', `${plan.mail}\r\n`, t.dataBlock);
-      mail = await this.#expectFinal('mail', t.mail);
-      if (mail.code < 400) {
-        for (const line of rcptLines) {
-          await this.#transport.write('rcpt', `${line}\r\n`, t.dataBlock);
-          const r = await this.#expectFinal('rcpt', t.rcpt);
-          rcptReplies.push(r);
-          if (isClosing(r)) break;
-        }
-      }
-    }
-    if (mail.code >= 400) {
-      for (const i of sendable) tx.settleReply(i, mail, 'mail');
-      return this.#endWithoutData(mail);
-    }
-    const accepted: number[] = [];
-    sendable.forEach((i, k) => {
-      const r = rcptReplies[k];
-      if (r === undefined) return; // after a 421: settled as a connection failure below
-      if (r.code < 400) accepted.push(i);
-      else tx.settleReply(i, r, 'rcpt');
-    });
-    const closing = rcptReplies.find(isClosing);
-    if (closing !== undefined) throw replyError('rcpt', closing);
-    if (accepted.length === 0) return this.#endWithoutData(mail);
-
-    const go = await this.#command('data', 'DATA', t.dataInit);
-    if (go.code !== 354) {
-      if (go.code < 400) throw new SmtpClientError('protocol', 'data', `DATA answered ${go.code}, not 354`);
-      for (const i of accepted) tx.settleReply(i, go, 'data');
-      return this.#endWithoutData(go);
-    }
-    tx.dataSent = true;
-    for (const chunk of encodeData(message.data))
-      await this.#transport.write('data-block', chunk, t.dataBlock);
-    const final = await this.#expectFinal('data-final', t.dataFinal);
-    for (const i of accepted) tx.settleReply(i, final, 'data');
-    if (isClosing(final)) throw replyError('data-final', final);
-  }
-
-  /** A reply that ends a command (2xx/4xx/5xx); a 1xx/3xx here is a protocol error. */
-  async #expectFinal(phase: SmtpPhase, timeoutMs: number): Promise<SmtpReply> {
-    const r = await this.#transport.read(phase, timeoutMs);
-    if (r.code >= 300 && r.code < 400) {
-      throw new SmtpClientError('protocol', phase, `unexpected ${r.code} reply to ${phase.toUpperCase()}`);
-    }
-    return r;
-  }
-
-  /** The transaction ends without DATA: RSET (RFC 5321 §4.1.1.5), or the server is closing. */
-  async #endWithoutData(last: SmtpReply): Promise<void> {
-    if (isClosing(last)) throw replyError('mail', last);
-    const r = await this.#command('rset', 'RSET', this.#timeouts.command);
-    if (r.code !== 250) throw replyError('rset', r);
+    const result = await runTransaction(
+      { transport: this.#transport, caps: this.#caps, timeouts: this.#timeouts },
+      message,
+    );
+    this.#state = result.error === null ? 'ready' : 'closed';
+    return result;
   }
 
   /** QUIT and close (RFC 5321 §4.1.1.10); safe to call in any state. */
   async quit(): Promise<void> {
-    if (this.#state === 'closed') return;
+    if (this.state === 'busy') return this.destroy(); // a reply is awaited: QUIT would be misread
+    if (this.state === 'closed') return;
     this.#state = 'closed';
     await this.#quietQuit();
     await this.#transport.close();
@@ -386,17 +271,6 @@ export class SmtpClientConnection {
     this.#state = 'closed';
     this.#transport.abort(new SmtpClientError('usage', 'quit', 'connection destroyed'));
   }
-}
-
-/** 421: the server is closing the transmission channel (RFC 5321 §3.8). */
-function isClosing(r: SmtpReply | undefined): boolean {
-  return r?.code === 421;
-}
-
-function replyError(phase: SmtpPhase, reply: SmtpReply): SmtpClientError {
-  return new SmtpClientError('reply', phase, `${phase.toUpperCase()} refused: ${reply.code} ${reply.text}`, {
-    reply,
-  });
 }
 
 function tlsError(
@@ -410,52 +284,4 @@ function tlsError(
     tls: { reason, cleartextRetryAllowed, detail },
     ...(reply === undefined ? {} : { reply }),
   });
-}
-
-/** The outcomes of one transaction as they are decided. */
-class Transaction {
-  readonly #addresses: readonly string[];
-  readonly #outcomes: (RecipientOutcome | undefined)[];
-  dataSent = false;
-
-  constructor(message: OutboundMessage) {
-    this.#addresses = message.rcptTo.map((r) => (typeof r === 'string' ? r : r.address));
-    this.#outcomes = this.#addresses.map(() => undefined);
-  }
-
-  settle(
-    i: number,
-    code: number,
-    enhanced: string | null,
-    text: string,
-    phase: RecipientOutcome['phase'],
-  ): void {
-    const kind = code < 400 ? 'ok' : code < 500 ? 'temporary' : 'permanent';
-    this.#outcomes[i] = { address: this.#addresses[i]!, code, enhanced, text, kind, phase };
-  }
-
-  settleReply(i: number, r: SmtpReply, phase: RecipientOutcome['phase']): void {
-    this.settle(i, r.code, r.enhanced, r.text, phase);
-  }
-
-  refuseAll(r: LocalRefusal): void {
-    for (let i = 0; i < this.#addresses.length; i++) this.settle(i, r.code, r.enhanced, r.text, 'local');
-  }
-
-  /** Recipients still open when the connection failed get a temporary outcome. */
-  result(error: SmtpClientError | null): SendResult {
-    const recipients = this.#outcomes.map((o, i): RecipientOutcome => {
-      if (o !== undefined) return o;
-      const reply = error?.reply;
-      return {
-        address: this.#addresses[i]!,
-        code: reply?.code ?? 451,
-        enhanced: reply?.enhanced ?? (error?.kind === 'timeout' ? '4.4.1' : '4.4.2'),
-        text: error?.message ?? 'transaction not completed',
-        kind: 'temporary',
-        phase: 'connection',
-      };
-    });
-    return { recipients, dataSent: this.dataSent, error };
-  }
 }

@@ -4,10 +4,21 @@
 // PeerSession; `esmtp()` is a plain well-behaved script whose steps can be overridden.
 // Everything a client sends is kept in `transcript` (latin1), with "<TLS>" marking
 // where the handshake happened, so a test can assert what crossed in cleartext.
+// PeerKit bundles what the client test files share: a certificate, peers closed
+// after the file, a client opened with short timeouts, a default message.
 
+import assert from 'node:assert/strict';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
+import {
+  type OutboundMessage,
+  SmtpClientConnection,
+  SmtpClientError,
+  type SmtpClientOptions,
+  type SmtpClientTimeouts,
+} from '../../src/delivery/smtp-client.ts';
+import { generateDevCertificate } from '../../src/tls/dev-certificate.ts';
 import { tlsPolicyOptions } from '../../src/tls/policy.ts';
 
 export interface PeerCertificate {
@@ -296,4 +307,86 @@ export function esmtp(o: EsmtpOptions = {}): PeerScript {
       }
     }
   };
+}
+
+/** Short timeouts for client tests (the RFC defaults are minutes). */
+export const FAST_TIMEOUTS: SmtpClientTimeouts = {
+  connect: 2000,
+  greeting: 2000,
+  command: 2000,
+  tlsHandshake: 2000,
+  mail: 2000,
+  rcpt: 2000,
+  dataInit: 2000,
+  dataBlock: 2000,
+  dataFinal: 2000,
+};
+
+/** Wait until the peer's last session has seen QUIT or ended (the peer runs on its own); its transcript. */
+export async function settled(p: SmtpPeer): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const s = p.sessions.at(-1);
+    if (s?.ended || s?.transcript.includes('QUIT')) break;
+    await sleep(10);
+  }
+  return p.sessions.at(-1)?.transcript ?? '';
+}
+
+/** An assert.rejects validator for an SmtpClientError of `kind` whose message matches `re`. */
+export function isClientError(kind: SmtpClientError['kind'], re?: RegExp) {
+  return (e: unknown): true => {
+    assert.ok(e instanceof SmtpClientError, String(e));
+    assert.equal(e.kind, kind, e.message);
+    if (re) assert.match(e.message, re);
+    return true;
+  };
+}
+
+export class PeerKit {
+  readonly cert: PeerCertificate;
+  readonly #peers: SmtpPeer[] = [];
+
+  private constructor(cert: PeerCertificate) {
+    this.cert = cert;
+  }
+
+  /** A kit with a fresh certificate for mx.peer.test (call in before()). */
+  static async create(): Promise<PeerKit> {
+    return new PeerKit(await generateDevCertificate({ hostnames: ['mx.peer.test'] }));
+  }
+
+  async peer(script: PeerScript): Promise<SmtpPeer> {
+    const p = await SmtpPeer.start(script);
+    this.#peers.push(p);
+    return p;
+  }
+
+  /** A client connection to the peer: servername mx.peer.test, opportunistic TLS, FAST_TIMEOUTS. */
+  open(p: SmtpPeer, extra: Partial<SmtpClientOptions> = {}): Promise<SmtpClientConnection> {
+    return SmtpClientConnection.open({
+      host: '127.0.0.1',
+      port: p.port,
+      servername: 'mx.peer.test',
+      localName: 'sealpost.example.com',
+      timeouts: FAST_TIMEOUTS,
+      tls: { mode: 'opportunistic' },
+      ...extra,
+    });
+  }
+
+  /** A small ASCII message from a@example.com to b@peer.test; `over` replaces fields. */
+  message(over: Partial<OutboundMessage> = {}): OutboundMessage {
+    return {
+      mailFrom: 'a@example.com',
+      rcptTo: ['b@peer.test'],
+      data: Buffer.from('From: a@example.com\r\nTo: b@peer.test\r\nSubject: hi\r\n\r\nHello.\r\n'),
+      requireUtf8: false,
+      eightBit: false,
+      ...over,
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.#peers.splice(0)) await p.close();
+  }
 }
