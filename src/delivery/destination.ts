@@ -75,17 +75,17 @@ function rptPolicyFor(
 
 /** Resolves the destination of `domain` (see the header). Never throws on DNS or HTTP errors. */
 export async function resolveDestination(domain: string, opts: DestinationOptions): Promise<Destination> {
+  // an address literal (user@[192.0.2.1]) has no MTA-STS policy and no TLSA base domain
+  const literal = domain.trim().startsWith('[');
   const [route, sts] = await Promise.all([
     resolveMxRoute(domain, opts.resolver, opts.route),
-    opts.mtaSts?.lookup(domain),
+    literal ? undefined : opts.mtaSts?.lookup(domain),
   ]);
-  if (route.kind !== 'hosts')
+  if (route.kind !== 'hosts') {
     return { kind: route.kind, domain: route.domain, status: route.status, reason: route.reason, sts };
+  }
   const names = route.hosts.map((h) => h.name);
-  const dane =
-    opts.dnssec && !route.hosts[0]?.name.startsWith('[')
-      ? await lookupDane(route.domain, names, opts.dnssec)
-      : undefined;
+  const dane = opts.dnssec && !literal ? await lookupDane(route.domain, names, opts.dnssec) : undefined;
   const plans = decideTlsRequirements({ hosts: names, sts: sts?.policy, ...(dane ? { dane } : {}) });
   const candidates: Candidate[] = [];
   const refused: Array<{ host: MxHost; plan: SkipPlan; rptPolicy: TlsRptPolicy }> = [];

@@ -168,6 +168,58 @@ async function implicitRoute(domain: string, resolver: DnsResolver, opts: MxRout
   return { ...route, status: '5.1.2', reason: `${domain} has no MX records and no address records` };
 }
 
+/** RFC 5321 §5.1: when we are an MX of the domain, only hosts more preferred than us are used. */
+function belowLocal<T extends { name: string; preference: number }>(
+  ordered: readonly T[],
+  opts: MxRouteOptions,
+): readonly T[] {
+  const local = new Set((opts.localHostnames ?? []).map(normalize));
+  const ours = ordered.filter((h) => local.has(h.name)).map((h) => h.preference);
+  if (ours.length === 0) return ordered;
+  const ceiling = Math.min(...ours);
+  return ordered.filter((h) => h.preference < ceiling);
+}
+
+/** Gives each host its allowed, not yet seen addresses, up to the overall cap. */
+function assignAddresses(
+  candidates: readonly { name: string; preference: number }[],
+  lookups: readonly AddressLookup[],
+  opts: MxRouteOptions,
+  implicit: boolean,
+): { hosts: MxHost[]; skipped: SkippedMxHost[] } {
+  const maxAddresses = opts.maxAddresses ?? DEFAULT_MAX_ADDRESSES;
+  const allow = opts.addressFilter ?? (() => true);
+  const hosts: MxHost[] = [];
+  const skipped: SkippedMxHost[] = [];
+  const seen = new Set<string>();
+  candidates.forEach((h, i) => {
+    const found = lookups[i];
+    if (!found) return;
+    const skip = (reason: string, temporary = false): void => {
+      skipped.push({ name: h.name, preference: h.preference, reason, temporary });
+    };
+    if ('reason' in found) {
+      skip(found.reason, found.temporary);
+      return;
+    }
+    const addresses: string[] = [];
+    const refused: string[] = [];
+    for (const address of found.addresses) {
+      if (seen.has(address) || seen.size >= maxAddresses) continue;
+      if (!allow(address)) {
+        refused.push(address);
+        continue;
+      }
+      seen.add(address);
+      addresses.push(address);
+    }
+    if (addresses.length > 0) hosts.push({ name: h.name, preference: h.preference, addresses, implicit });
+    else if (refused.length > 0) skip(`address ${refused.join(', ')} of ${h.name} is not allowed`);
+    else if (seen.size >= maxAddresses) skip(`address limit (${maxAddresses}) reached`);
+  });
+  return { hosts, skipped };
+}
+
 async function hostsRoute(
   domain: string,
   ordered: readonly { name: string; preference: number }[],
@@ -176,29 +228,12 @@ async function hostsRoute(
   implicit = false,
 ): Promise<MxRoute> {
   const families = opts.families ?? ['ipv4', 'ipv6'];
-  const maxAddresses = opts.maxAddresses ?? DEFAULT_MAX_ADDRESSES;
-  const allow = opts.addressFilter ?? (() => true);
-  const skipped: SkippedMxHost[] = [];
-
-  // RFC 5321 §5.1: when we are an MX of the domain, only hosts more preferred than us are used
-  const local = new Set((opts.localHostnames ?? []).map(normalize));
-  const ours = ordered.filter((h) => local.has(h.name)).map((h) => h.preference);
-  let candidates = ordered;
-  if (ours.length > 0) {
-    const ceiling = Math.min(...ours);
-    candidates = ordered.filter((h) => h.preference < ceiling);
-    if (candidates.length === 0) {
-      return {
-        kind: 'permanent',
-        domain,
-        status: '5.4.6',
-        reason: `mail for ${domain} loops back to this server (it is the best MX)`,
-        skipped,
-      };
-    }
+  const allowed = belowLocal(ordered, opts);
+  if (allowed.length === 0) {
+    const reason = `mail for ${domain} loops back to this server (it is the best MX)`;
+    return { kind: 'permanent', domain, status: '5.4.6', reason, skipped: [] };
   }
-  candidates = candidates.slice(0, opts.maxHosts ?? DEFAULT_MAX_HOSTS);
-
+  const candidates = allowed.slice(0, opts.maxHosts ?? DEFAULT_MAX_HOSTS);
   const lookups = await Promise.all(
     candidates.map((h) =>
       net.isIP(h.name) !== 0
@@ -209,60 +244,12 @@ async function hostsRoute(
         : lookupAddresses(h.name, resolver, families),
     ),
   );
-  const hosts: MxHost[] = [];
-  const seen = new Set<string>();
-  let total = 0;
-  candidates.forEach((h, i) => {
-    const found = lookups[i];
-    if (!found) return;
-    if ('reason' in found) {
-      skipped.push({
-        name: h.name,
-        preference: h.preference,
-        reason: found.reason,
-        temporary: found.temporary,
-      });
-      return;
-    }
-    const addresses: string[] = [];
-    const refused: string[] = [];
-    for (const address of found.addresses) {
-      if (seen.has(address) || total >= maxAddresses) continue;
-      if (!allow(address)) {
-        refused.push(address);
-        continue;
-      }
-      seen.add(address);
-      addresses.push(address);
-      total++;
-    }
-    if (addresses.length > 0) hosts.push({ name: h.name, preference: h.preference, addresses, implicit });
-    else if (refused.length > 0) {
-      skipped.push({
-        name: h.name,
-        preference: h.preference,
-        reason: `address ${refused.join(', ')} of ${h.name} is not allowed`,
-        temporary: false,
-      });
-    } else if (total >= maxAddresses) {
-      skipped.push({
-        name: h.name,
-        preference: h.preference,
-        reason: `address limit (${maxAddresses}) reached`,
-        temporary: false,
-      });
-    }
-  });
+  const { hosts, skipped } = assignAddresses(candidates, lookups, opts, implicit);
   if (hosts.length > 0) return { kind: 'hosts', domain, hosts, skipped };
   const reasons = skipped.map((s) => s.reason).join('; ');
   if (skipped.some((s) => s.temporary)) {
-    return {
-      kind: 'temporary',
-      domain,
-      status: '4.4.3',
-      reason: `no MX host of ${domain} could be resolved: ${reasons}`,
-      skipped,
-    };
+    const reason = `no MX host of ${domain} could be resolved: ${reasons}`;
+    return { kind: 'temporary', domain, status: '4.4.3', reason, skipped };
   }
   return {
     kind: 'permanent',
