@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { dkimVerify } from 'mailauth';
+import { pino } from 'pino';
 import { type DnsTestServer, startDnsServer } from '../../../test/support/dns-server.ts';
 import { AuditLog } from '../../audit/log.ts';
 import { MasterKeyRing } from '../../crypto/index.ts';
@@ -142,6 +143,14 @@ describe('DkimKeyring', () => {
     db.close();
     await keyring.refresh();
     assert.deepEqual(errors, ['sp202612e crypto.integrity']);
+    // Without a handler, the failure is logged at error level, without key material.
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    await new DkimKeyring({ store, keys: ring, logger }).refresh();
+    assert.equal(lines.length, 1);
+    const logged = JSON.parse(lines[0] ?? '{}');
+    assert.deepEqual([logged.level, logged.selector, logged.code], [50, 'sp202612e', 'crypto.integrity']);
+    assert.match(logged.msg, /DKIM key failed to open/);
     const signed = await keyring.sign(MESSAGE, 'example.org');
     assert.deepEqual(signed.signatures, [{ selector: 'sp202612r', algorithm: 'rsa' }]);
     assert.deepEqual(await verified(signed.message), ['sp202612r pass']);

@@ -14,6 +14,7 @@
 
 import { normaliseDomain } from '../../core/address.ts';
 import type { MasterKeyRing } from '../../crypto/index.ts';
+import type { Logger } from '../../log/logger.ts';
 import type { DkimAlgorithm, DkimKeyRecord, Store } from '../../store/types.ts';
 import { type DkimSigningKey, openDkimKey } from './key-material.ts';
 import { signMessage } from './sign.ts';
@@ -26,9 +27,11 @@ export interface DkimKeyringOptions {
   /** Reload the active keys when the last load is older than this (default 60 s). */
   readonly refreshMs?: number;
   readonly now?: () => number;
-  /** A key that could not be opened; never given key bytes. */
+  /** Where the default handlers below report (error level: a key that fails to open is an integrity failure). */
+  readonly logger?: Logger;
+  /** A key that could not be opened (default: logged); never given key bytes. */
   readonly onKeyError?: (key: { domain: string; selector: string }, error: unknown) => void;
-  /** A reload that failed while older keys are kept. */
+  /** A reload that failed while older keys are kept (default: logged). */
   readonly onRefreshError?: (error: unknown) => void;
 }
 
@@ -39,6 +42,11 @@ export interface DkimSignResult {
   readonly signatures: readonly { readonly selector: string; readonly algorithm: DkimAlgorithm }[];
   /** Why the message is unsigned (no active key for the domain), else null. */
   readonly unsignedReason: string | null;
+}
+
+function errorCode(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'internal';
 }
 
 export class DkimKeyring {
@@ -59,8 +67,14 @@ export class DkimKeyring {
     this.#ring = options.keys;
     this.#refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
     this.#now = options.now ?? Date.now;
-    this.#onKeyError = options.onKeyError ?? (() => {});
-    this.#onRefreshError = options.onRefreshError ?? (() => {});
+    const log = options.logger;
+    this.#onKeyError =
+      options.onKeyError ??
+      ((key, e) =>
+        log?.error({ ...key, code: errorCode(e) }, 'DKIM key failed to open; not signing with it'));
+    this.#onRefreshError =
+      options.onRefreshError ??
+      ((e) => log?.warn({ code: errorCode(e) }, 'DKIM keys not reloaded; signing with the keys held'));
   }
 
   /** Reload the active keys from the store now. */
