@@ -38,6 +38,7 @@ import { mailboxAdminContract } from './contract/mailbox-admin.ts';
 import { messagesContract } from './contract/messages.ts';
 import { queueContract } from './contract/queue.ts';
 import { searchLockContract } from './contract/search-lock.ts';
+import { sendingContract } from './contract/sending.ts';
 import { webSessionsContract } from './contract/web-sessions.ts';
 
 export type { OpenStore } from './contract/fixtures.ts';
@@ -58,5 +59,6 @@ export function runStoreContract(name: string, open: OpenStore): void {
     describe('web sessions', () => webSessionsContract(open));
     describe('outbound queue', () => queueContract(open));
     describe('DKIM keys', () => dkimKeysContract(open));
+    describe('sending counters and suspensions', () => sendingContract(open));
   });
 }

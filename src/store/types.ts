@@ -487,6 +487,37 @@ export interface Store {
    */
   updateDkimKeys(domain: string, transitions: readonly DkimKeyTransition[]): Promise<void>;
 
+  // Sending counters and suspensions (issue 5 item 7): the abuse guard (delivery/abuse-guard.ts)
+  /** Which of `recipientHashes` the account has sent to at or after `since`. */
+  knownRecipients(accountId: Id, recipientHashes: readonly string[], since: number): Promise<Set<string>>;
+  /**
+   * Count one accepted message in the hour of `record.at` (messages +1, recipients +
+   * distinct hashes, new recipients + those not sent to at or after `newSince`) and
+   * remember each hash as sent to at `at`, in one transaction; returns the new
+   * recipients counted. Hours and remembered recipients older than `forgetBefore` are
+   * pruned. 'store.not-found' without the account; 'input.invalid' for a bad time.
+   */
+  recordSending(record: SendingRecord): Promise<number>;
+  /** Add `count` permanent delivery failures to the hour of `at`. 'store.not-found' without the account. */
+  recordBounces(accountId: Id, at: number, count: number): Promise<void>;
+  /** The account's hours starting at or after `from`, oldest first (hours without sending are absent). */
+  listSendingHours(accountId: Id, from: number): Promise<SendingHour[]>;
+  /** The account's latest suspension, standing (liftedAt null) or lifted; null if never suspended. */
+  getSendingSuspension(accountId: Id): Promise<SendingSuspension | null>;
+  /** Suspend unless a suspension stands: true if this call suspended it. 'store.not-found' without the account. */
+  suspendSending(suspension: NewSendingSuspension): Promise<boolean>;
+  /**
+   * Lift a standing suspension and make the account's held queue entries due at `at`,
+   * in one transaction: true if one stood.
+   */
+  liftSendingSuspension(accountId: Id, at: number, by: string): Promise<boolean>;
+  /**
+   * Hold a queued message while its sender is suspended: the recipients `owner` leases
+   * get their next attempt at `until` and their leases released, without counting an
+   * attempt; returns how many were held.
+   */
+  holdQueued(owner: string, messageId: Id, until: number): Promise<number>;
+
   // Login throttling (auth/throttle.ts): failure counts every role and process shares
   /**
    * Count one failed login for each key in one transaction (a count whose last failure
@@ -681,6 +712,51 @@ export interface QueueOutcome {
   readonly sealedStatus: Uint8Array | null;
   /** A delay notice went out for this recipient (keeps the first true). */
   readonly delayNotified: boolean;
+}
+
+/** One hour of an account's sending: counts only, never an address. */
+export interface SendingHour {
+  /** Start of the hour, ms since epoch (a multiple of 3,600,000). */
+  readonly hour: number;
+  readonly messages: number;
+  /** Recipients of those messages (each one delivery). */
+  readonly recipients: number;
+  /** Recipients the account had not written to in the remembered period. */
+  readonly newRecipients: number;
+  /** Permanent delivery failures reported in this hour. */
+  readonly bounces: number;
+}
+
+export interface SendingRecord {
+  readonly accountId: Id;
+  readonly at: number;
+  /** Keyed hashes (hex) of the message's recipients; duplicates count once. */
+  readonly recipientHashes: readonly string[];
+  /** A recipient not sent to at or after this time is new. */
+  readonly newSince: number;
+  /** Hours and remembered recipients older than this may be dropped. */
+  readonly forgetBefore: number;
+}
+
+export interface NewSendingSuspension {
+  readonly accountId: Id;
+  readonly at: number;
+  /** Short reason code: 'spike', 'bounces', 'admin'. */
+  readonly reason: string;
+  /** One line of facts for the owner and the admin (never an address of a recipient). */
+  readonly detail: string | null;
+  /** 'system' or the admin actor (audit actor form). */
+  readonly by: string;
+}
+
+export interface SendingSuspension {
+  readonly accountId: Id;
+  readonly suspendedAt: number;
+  readonly reason: string;
+  readonly detail: string | null;
+  readonly suspendedBy: string;
+  readonly liftedAt: number | null;
+  readonly liftedBy: string | null;
 }
 
 /**

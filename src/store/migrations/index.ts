@@ -22,6 +22,7 @@ import { identity } from './006-identity.ts';
 import { webSession } from './007-web-session.ts';
 import { queue } from './008-queue.ts';
 import { dkimKey } from './009-dkim-key.ts';
+import { sending } from './010-sending.ts';
 import { type Dialect, sqliteDialect } from './dialect.ts';
 
 export type { Dialect } from './dialect.ts';
@@ -47,6 +48,7 @@ export const migrations: readonly Migration[] = [
   webSession,
   queue,
   dkimKey,
+  sending,
 ];
 
 export function checkMigrationList(list: readonly Migration[]): void {

@@ -187,6 +187,7 @@ describe('SqliteStore', () => {
         { version: 7, name: 'web sessions' },
         { version: 8, name: 'outbound queue' },
         { version: 9, name: 'dkim keys' },
+        { version: 10, name: 'sending counters and suspensions' },
       ],
     );
     raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('future');

@@ -9,7 +9,8 @@
 //   commit with NORMAL and wait for a shared WAL fsync off the event loop (writeShared),
 //   as do the frequent identity writes (touchAppPassword, advanceTotpStep,
 //   updateWebauthnCounter, consumeRecoveryCode, appendSecurityEvent,
-//   touchWebSession, setWebSessionChallenge) and the login counters;
+//   touchWebSession, setWebSessionChallenge), the login counters and the sending
+//   counters (recordSending, recordBounces);
 // - appendMessages goes through GroupCommit (one transaction per event-loop turn);
 //   a call with blobs over inlineBlobMaxBytes first writes and fsyncs their files
 //   (blobs.ts), then joins the group commit;
@@ -44,10 +45,14 @@ import type {
   NewMailbox,
   NewMessage,
   NewQueuedMessage,
+  NewSendingSuspension,
   QueuedMessage,
   QueueOutcome,
   QueueRecipient,
   SecurityEvent,
+  SendingHour,
+  SendingRecord,
+  SendingSuspension,
   SpecialUse,
   Store,
   StoredMessage,
@@ -76,6 +81,7 @@ import { checkLimit, reportBlobFileError, reportListenerError, type SqliteStoreO
 import * as queue from './queue.ts';
 import { searchTerms } from './search.ts';
 import * as security from './security-log.ts';
+import * as sending from './sending.ts';
 import { setFlags, storeFlags } from './store-flags.ts';
 import { WalBarrier } from './wal-barrier.ts';
 import * as web from './web-sessions.ts';
@@ -384,6 +390,35 @@ export class SqliteStore implements Store {
   }
   async updateDkimKeys(domain: string, transitions: readonly DkimKeyTransition[]): Promise<void> {
     this.write((tx) => dkim.updateDkimKeys(tx, domain, transitions));
+  }
+
+  async knownRecipients(
+    accountId: Id,
+    recipientHashes: readonly string[],
+    since: number,
+  ): Promise<Set<string>> {
+    return sending.knownRecipients(this.open(), accountId, recipientHashes, since);
+  }
+  async recordSending(record: SendingRecord): Promise<number> {
+    return this.writeShared((tx) => sending.recordSending(tx, record));
+  }
+  async recordBounces(accountId: Id, at: number, count: number): Promise<void> {
+    await this.writeShared((tx) => sending.recordBounces(tx, accountId, at, count));
+  }
+  async listSendingHours(accountId: Id, from: number): Promise<SendingHour[]> {
+    return sending.listSendingHours(this.open(), accountId, from);
+  }
+  async getSendingSuspension(accountId: Id): Promise<SendingSuspension | null> {
+    return sending.getSendingSuspension(this.open(), accountId);
+  }
+  async suspendSending(suspension: NewSendingSuspension): Promise<boolean> {
+    return this.write((tx) => sending.suspendSending(tx, suspension));
+  }
+  async liftSendingSuspension(accountId: Id, at: number, by: string): Promise<boolean> {
+    return this.write((tx) => sending.liftSendingSuspension(tx, accountId, at, by));
+  }
+  async holdQueued(owner: string, messageId: Id, until: number): Promise<number> {
+    return this.write((tx) => sending.holdQueued(tx, owner, messageId, until));
   }
 
   async addAppPassword(record: AppPasswordRecord): Promise<void> {
