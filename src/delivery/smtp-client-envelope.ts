@@ -5,14 +5,17 @@
 //   8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), STARTTLS (RFC 3207),
 //   ENHANCEDSTATUSCODES (RFC 2034), DSN (RFC 3461). CHUNKING is not used.
 // - Downgrade rules, decided before anything is sent:
-//   * the message needs SMTPUTF8 (the caller says so, or an envelope address is not
-//     ASCII) and the server lacks it: permanent failure 5.6.7 (RFC 6531 §3.2);
+//   * the message needs SMTPUTF8 (the caller says so, or the sender's local part is
+//     not ASCII) and the server lacks it: permanent failure 5.6.7 (RFC 6531 §3.2); a
+//     recipient with a non-ASCII local part is refused alone (5.6.7); a non-ASCII
+//     domain goes as its A-label;
 //   * 8-bit content and no 8BITMIME: permanent failure 5.6.3 (RFC 6152 §3 forbids
 //     sending 8-bit data to a server that did not offer it; no conversion is tried);
 //   * a message larger than the server's SIZE: permanent failure 5.3.4 (RFC 1870 §6).
 // - An envelope address that could break the command line (CR, LF, NUL, "<", ">",
 //   space outside a quoted local part) is refused locally — it is never written.
 
+import { domainToASCII } from 'node:url';
 import type { SmtpReply } from './smtp-client-reply.ts';
 
 export interface Capabilities {
@@ -142,18 +145,36 @@ export interface PlanInput {
   readonly caps: Capabilities;
 }
 
+/**
+ * The address as written on the wire. Without SMTPUTF8 a non-ASCII domain goes as
+ * its A-label (IDNA, RFC 5890; always equivalent) and a non-ASCII local part cannot go
+ * at all (RFC 6531 §3.2): null then.
+ */
+export function wireAddress(address: string, utf8: boolean): string | null {
+  if (utf8 || !NON_ASCII.test(address)) return address;
+  const at = address.lastIndexOf('@');
+  const local = address.slice(0, at);
+  if (at <= 0 || NON_ASCII.test(local)) return null;
+  const domain = domainToASCII(address.slice(at + 1));
+  return domain === '' ? null : `${local}@${domain}`;
+}
+
+const UTF8_REFUSAL: LocalRefusal = {
+  code: 553,
+  enhanced: '5.6.7',
+  text: 'the message needs SMTPUTF8 and the next hop does not offer it (RFC 6531 §3.2)',
+};
+
 /** Decide whether and how to send: the MAIL line and one RCPT line (or a local refusal) per recipient. */
 export function planTransaction({ envelope, size, eightBit, caps }: PlanInput): Plan {
   const rcpts = envelope.rcptTo.map((r) => (typeof r === 'string' ? { address: r } : r));
-  const needsUtf8 =
-    envelope.requireUtf8 || NON_ASCII.test(envelope.mailFrom) || rcpts.some((r) => NON_ASCII.test(r.address));
-  if (needsUtf8 && !caps.smtpUtf8) {
-    return refuse(
-      553,
-      '5.6.7',
-      'the message needs SMTPUTF8 and the next hop does not offer it (RFC 6531 §3.2)',
-    );
-  }
+  const utf8 =
+    caps.smtpUtf8 &&
+    (envelope.requireUtf8 ||
+      [envelope.mailFrom, ...rcpts.map((r) => r.address)].some((a) => NON_ASCII.test(a)));
+  const mailFrom = wireAddress(envelope.mailFrom, utf8);
+  if ((envelope.requireUtf8 && !caps.smtpUtf8) || mailFrom === null)
+    return { ok: false, refusal: UTF8_REFUSAL };
   if (eightBit && !caps.eightBitMime) {
     return refuse(
       554,
@@ -168,25 +189,27 @@ export function planTransaction({ envelope, size, eightBit, caps }: PlanInput): 
       `the message (${size} octets) exceeds the next hop's SIZE limit of ${caps.size} octets`,
     );
   }
-  if (envelope.mailFrom !== '') {
-    const problem = addressProblem(envelope.mailFrom);
+  if (mailFrom !== '') {
+    const problem = addressProblem(mailFrom);
     if (problem !== null) return refuse(553, '5.1.7', `bad sender address: ${problem}`);
   }
   const params: string[] = [];
   if (caps.size !== null) params.push(`SIZE=${size}`);
   if (eightBit && caps.eightBitMime) params.push('BODY=8BITMIME');
-  if (needsUtf8) params.push('SMTPUTF8');
+  if (utf8) params.push('SMTPUTF8');
   if (caps.dsn && envelope.ret !== undefined) params.push(`RET=${envelope.ret}`);
   if (caps.dsn && envelope.envid !== undefined) params.push(`ENVID=${xtext(envelope.envid)}`);
-  const mail = [`MAIL FROM:<${envelope.mailFrom}>`, ...params].join(' ');
+  const mail = [`MAIL FROM:<${mailFrom}>`, ...params].join(' ');
   const lines = rcpts.map((r): string | LocalRefusal => {
-    const problem = addressProblem(r.address);
+    const address = wireAddress(r.address, utf8);
+    if (address === null) return UTF8_REFUSAL;
+    const problem = addressProblem(address);
     if (problem !== null) return { code: 553, enhanced: '5.1.3', text: `bad recipient address: ${problem}` };
     const p: string[] = [];
     if (caps.dsn && r.notify !== undefined)
       p.push(`NOTIFY=${r.notify === 'NEVER' ? 'NEVER' : r.notify.join(',')}`);
     if (caps.dsn && r.orcpt !== undefined) p.push(`ORCPT=${xtext(r.orcpt)}`);
-    return [`RCPT TO:<${r.address}>`, ...p].join(' ');
+    return [`RCPT TO:<${address}>`, ...p].join(' ');
   });
   return { ok: true, mail, rcpts: lines };
 }

@@ -299,4 +299,20 @@ describe('SMTP client: hostile and failing next hops', () => {
     await assert.rejects(conn.send(kit.message()), isError('usage'));
     await conn.quit();
   });
+
+  it('refuses a next hop below the TLS policy (TLS 1.1, or CBC-only TLS 1.2)', async () => {
+    const weak = [
+      { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' },
+      { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA' },
+    ] as const;
+    for (const tlsOverrides of weak) {
+      const p = await kit.peer(esmtp({ tls: kit.cert, tlsOverrides }));
+      await assert.rejects(kit.open(p, { tls: { mode: 'opportunistic' } }), (e: unknown) => {
+        assert.ok(e instanceof SmtpClientError && e.kind === 'tls', String(e));
+        assert.deepEqual([e.tls?.reason, e.tls?.cleartextRetryAllowed], ['handshake', true]);
+        return true;
+      });
+      assert.ok(!(await settled(p)).includes('MAIL'));
+    }
+  });
 });

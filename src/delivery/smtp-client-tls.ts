@@ -44,6 +44,20 @@ export function pkixVerify(socket: tls.TLSSocket): VerifyResult {
   return { ok: false, reason: String(socket.authorizationError ?? 'certificate not trusted') };
 }
 
+let defaultContext: tls.SecureContext | undefined;
+
+/** The policy's client context; the one without extra trust anchors is built once per process. */
+function contextFor(ca: TlsSettings['ca']): tls.SecureContext {
+  if (ca === undefined) {
+    defaultContext ??= tls.createSecureContext(tlsClientPolicyOptions());
+    return defaultContext;
+  }
+  return tls.createSecureContext({
+    ...tlsClientPolicyOptions(),
+    ca: ca as string | Buffer | (string | Buffer)[],
+  });
+}
+
 /** TLS client handshake over `raw`; rejects with the handshake error (the socket is then destroyed). */
 export function handshake(
   raw: net.Socket,
@@ -51,10 +65,9 @@ export function handshake(
 ): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     const secure = tls.connect({
-      ...tlsClientPolicyOptions(),
       socket: raw,
+      secureContext: contextFor(o.ca),
       ...(net.isIP(o.servername) === 0 ? { servername: o.servername } : {}),
-      ...(o.ca === undefined ? {} : { ca: o.ca as string | Buffer | (string | Buffer)[] }),
       rejectUnauthorized: false,
     });
     const timer = setTimeout(() => fail(new Error(`no TLS handshake within ${o.timeoutMs} ms`)), o.timeoutMs);

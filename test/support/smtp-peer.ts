@@ -118,7 +118,7 @@ export class PeerSession {
   }
 
   /** Server side of STARTTLS: after the 220 was written. */
-  async startTls(cert: PeerCertificate): Promise<void> {
+  async startTls(cert: PeerCertificate, overrides: tls.SecureContextOptions = {}): Promise<void> {
     const raw = this.#socket;
     raw.removeAllListeners('data');
     const secure = new tls.TLSSocket(raw, {
@@ -126,6 +126,7 @@ export class PeerSession {
       ...tlsPolicyOptions(),
       cert: cert.certPem,
       key: cert.keyPem,
+      ...overrides,
     });
     this.#buffer = Buffer.alloc(0);
     this.transcript += '<TLS>';
@@ -194,6 +195,8 @@ export interface EsmtpOptions {
   readonly greeting?: string;
   /** EHLO keywords after the first line; default PIPELINING, 8BITMIME, SMTPUTF8, SIZE 10000000, ENHANCEDSTATUSCODES. */
   readonly extensions?: readonly string[];
+  /** Server TLS options replacing the policy's (a weak or old peer). */
+  readonly tlsOverrides?: tls.SecureContextOptions;
   /** EHLO keywords once TLS is up; default the same as `extensions`. */
   readonly extensionsAfterTls?: readonly string[];
   /** Offer STARTTLS with this certificate (until TLS is up). */
@@ -271,7 +274,7 @@ export function esmtp(o: EsmtpOptions = {}): PeerScript {
             break;
           }
           s.write(o.starttlsReply ?? '220 2.0.0 Ready\r\n');
-          await s.startTls(o.tls);
+          await s.startTls(o.tls, o.tlsOverrides);
           break;
         case 'MAIL':
           mailFrom = line;
