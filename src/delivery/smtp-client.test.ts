@@ -11,6 +11,7 @@ import {
   type PeerMessage,
   settled,
 } from '../../test/support/smtp-peer.ts';
+import { SmtpClientError } from './smtp-client.ts';
 
 let kit: PeerKit;
 before(async () => {
@@ -82,6 +83,25 @@ describe('SMTP client: sessions', () => {
       kit.open(p, { tls: { mode: 'required', verify } }),
       isError('tls', /verify callback failed: resolver down/),
     );
+  });
+
+  it('a refused STARTTLS (454) continues in cleartext when opportunistic and fails when required', async () => {
+    const q = await kit.peer(
+      esmtp({
+        extensions: ['STARTTLS', 'PIPELINING'],
+        reply: (l) => (l === 'STARTTLS' ? '454 4.7.0 TLS not available\r\n' : undefined),
+      }),
+    );
+    const conn = await kit.open(q, { tls: { mode: 'opportunistic' } });
+    assert.equal(conn.tls, null);
+    assert.equal((await conn.send(kit.message())).recipients[0]!.kind, 'ok');
+    await conn.quit();
+    await assert.rejects(kit.open(q, { tls: { mode: 'required' } }), (e: unknown) => {
+      assert.ok(e instanceof SmtpClientError && e.kind === 'tls', String(e));
+      assert.deepEqual([e.tls?.reason, e.tls?.cleartextRetryAllowed, e.reply?.code], ['refused', false, 454]);
+      return true;
+    });
+    assert.ok(!(await settled(q)).includes('MAIL'), 'no MAIL on the required-TLS session');
   });
 
   it('verifies the certificate with the given trust anchor when TLS is required', async () => {
