@@ -315,4 +315,13 @@ describe('SMTP client: hostile and failing next hops', () => {
       assert.ok(!(await settled(p)).includes('MAIL'));
     }
   });
+
+  it('refuses an EHLO name that could inject a command, before connecting', async () => {
+    const p = await kit.peer(esmtp());
+    await assert.rejects(
+      kit.open(p, { localName: 'a.example\r\nMAIL FROM:<x@y>' }),
+      isError('usage', /localName/),
+    );
+    assert.equal(p.sessions.length, 0, 'no connection made');
+  });
 });

@@ -112,6 +112,10 @@ export class SmtpClientConnection {
 
   /** Connect, read the greeting, EHLO, STARTTLS per `tls.mode`; resolves when ready for send(). */
   static async open(options: SmtpClientOptions): Promise<SmtpClientConnection> {
+    // RFC 5321 §4.1.1.1: a domain or address literal; never anything that could end the line.
+    if (!/^[\x21-\x7e]{1,255}$/.test(options.localName)) {
+      throw new SmtpClientError('usage', 'connect', 'localName must be a host name or address literal');
+    }
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     const transport = await SmtpTransport.connect({
       host: options.host,
