@@ -10,6 +10,7 @@
 import type net from 'node:net';
 import { createPasswordLogin } from '../auth/password-login.ts';
 import type { Config } from '../config/index.ts';
+import { AbuseGuard } from '../delivery/abuse-guard.ts';
 import { OutboundQueue } from '../delivery/queue.ts';
 import { DeliveryRunner } from '../delivery/runner.ts';
 import { createImapServers } from '../imap/server.ts';
@@ -163,6 +164,17 @@ export async function startServer(config: Config, options: StartOptions): Promis
     // The outbound side: submission (465/587) queues, the delivery role empties the queue.
     const queue = new OutboundQueue(rt.store, rt.keys);
     let runner: DeliveryRunner | null = null;
+    // Per-account sending limits and suspension (issue 5 item 7): submission asks it,
+    // delivery holds a suspended sender's mail and reports bounces to it.
+    const guard = new AbuseGuard({
+      config,
+      store: rt.store,
+      keys: rt.keys,
+      queue,
+      audit: rt.audit,
+      logger: logger.child({ role: 'abuse-guard' }),
+      onQueued: () => runner?.wake(),
+    });
     if (roles.includes('delivery')) {
       const r = new DeliveryRunner({
         config,
@@ -173,6 +185,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         logger: logger.child({ role: 'delivery' }),
         remote: null,
         owner: `${config.hostname}/delivery`,
+        guard,
       });
       runner = r;
       closers.unshift(() => r.stop());
@@ -186,6 +199,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         certificates,
         logger: logger.child({ role: 'submission' }),
         onQueued: () => runner?.wake(),
+        guard,
       });
       servers.set('submission', s.tls.server);
       const sub = config.submission;

@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dkim: async () => (await import('./commands/dkim.ts')).dkimCommand,
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
   queue: async () => (await import('./commands/queue.ts')).queueCommand,
+  sending: async () => (await import('./commands/sending.ts')).sendingCommand,
   quickstart: async () => (await import('./commands/quickstart.ts')).quickstartCommand,
   status: async () => (await import('./commands/status.ts')).statusCommand,
 };
@@ -42,6 +43,7 @@ commands:
   audit       verify | list         check or show the tamper-evident admin log
   quickstart  DOMAIN [--no-dkim]   host a domain and print every DNS record it needs
   queue       list | show ID [--headers] | retry ID|--all | delete ID   the outbound queue
+  sending     status ADDRESS | resume ADDRESS | suspend ADDRESS --reason TEXT   the abuse guard
   status      show the installation and whether the server runs
 
 global options:
@@ -84,6 +86,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         all: { type: 'boolean' },
         force: { type: 'boolean' },
         overlap: { type: 'string' },
+        reason: { type: 'string' },
       },
     });
   } catch (e) {

@@ -140,6 +140,34 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    abuse: z
+      .object({
+        /** The abuse guard of the submission role (delivery/abuse-guard.ts). */
+        enabled: z.boolean().default(true),
+        /** Hard limits per account; over them a message gets 451 4.7.1 (nothing else happens). */
+        messages_per_hour: count(200),
+        messages_per_day: count(1000),
+        new_recipients_per_hour: count(100),
+        new_recipients_per_day: count(500),
+        /** A recipient the account has not written to for this many days is new. */
+        recipient_memory_days: z.number().int().min(1).max(365).default(30),
+        /** Suspend when the last hour's recipients exceed spike_factor x the account's baseline... */
+        spike_factor: z.number().min(2).max(1000).default(10),
+        /** ...and spike_min_recipients (a new or quiet account may send this many in an hour). */
+        spike_min_recipients: count(50),
+        /** The baseline: mean recipients per active hour over this many days. */
+        baseline_days: z.number().int().min(1).max(30).default(7),
+        /** Suspend after this many permanent failures in an hour... */
+        bounce_min: count(20),
+        /** ...when they are over this share of the day's recipients. */
+        bounce_percent: z.number().int().min(1).max(100).default(30),
+        /** Who hears of a suspension besides the owner; "" = postmaster@ the account's domain, when it exists. */
+        admin_address: z.union([z.literal(''), z.string().regex(/^[^\s@]+@[^\s@]+$/)]).default(''),
+        /** How long the delivery role waits before looking again at a suspended sender's queued mail. */
+        hold_minutes: count(10),
+      })
+      .strict()
+      .prefault({}),
     imap: z
       .object({
         enabled: z.boolean().default(true),
@@ -232,6 +260,9 @@ export const FIXES: Record<string, string> = {
   'submission.starttls_port': 'use 587 for submission with STARTTLS, or 0 to leave it closed',
   'delivery.queue_lifetime_hours':
     'use a number of hours from 1 to 720 (120 = 5 days, as RFC 5321 §4.5.4.1 suggests)',
+  'abuse.admin_address':
+    'use "" (postmaster@ the account\'s domain) or one address, e.g. "abuse@example.com"',
+  'abuse.spike_factor': "use a number from 2 to 1000 (10: ten times the account's usual hourly volume)",
   'imap.port': 'set imap.port to a TCP port from 0 to 65535 (993 for IMAP over implicit TLS)',
   'imap.starttls_port': 'use 0 to leave the cleartext port closed, or 143 to offer IMAP with STARTTLS',
   'imap.append_limit': 'use a size such as "50MiB" (the largest message a client may APPEND)',

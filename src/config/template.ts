@@ -136,6 +136,34 @@ max_age_seconds = 604800
 # Host names senders may deliver to: empty means just \`hostname\`.
 mx = []
 
+[abuse]
+# The abuse guard (submission role). Per-account limits: a message over one gets a
+# temporary refusal (451 4.7.1) and nothing else happens. A spike far above the
+# account's own baseline, or a burst of bounces, suspends the account's sending
+# (550 5.7.1; its queued mail is held), tells the owner and the admin, and is
+# written to the audit log. \`sealpost sending resume ADDRESS\` lifts it.
+enabled = true
+messages_per_hour = 200
+messages_per_day = 1000
+# New recipients: addresses the account has not written to in recipient_memory_days
+# (remembered as keyed hashes, never in the clear).
+new_recipients_per_hour = 100
+new_recipients_per_day = 500
+recipient_memory_days = 30
+# Spike: the last hour's recipients over spike_factor x the baseline (mean recipients
+# per active hour over baseline_days) and over spike_min_recipients.
+spike_factor = 10
+spike_min_recipients = 50
+baseline_days = 7
+# Bounce burst: bounce_min permanent failures in an hour, over bounce_percent of the
+# day's recipients.
+bounce_min = 20
+bounce_percent = 30
+# Who is told besides the owner: "" = postmaster@ the account's domain when it exists.
+admin_address = ""
+# The delivery role looks at a suspended sender's queued mail again after this long.
+hold_minutes = 10
+
 [imap]
 # IMAP4rev2/IMAP4rev1 for mail clients (the \`imap\` role). \`port\` speaks implicit
 # TLS (RFC 8314: 993). \`starttls_port\` (usually 143) is off when 0; when open, it

@@ -15,6 +15,10 @@
 // - At most `concurrency` recipients are in flight, and at most
 //   `per_destination_concurrency` connections' worth per destination domain.
 // - A message older than `queue_lifetime_hours` is given up on (RFC 5321 §4.5.4.1).
+// - Mail of a sender whose sending is suspended (the abuse guard) is held, not tried:
+//   its recipients wait `guard.holdMs` without an attempt being counted, and lifting
+//   the suspension makes them due at once. Permanent failures of an account's mail
+//   are reported to the guard (a burst of bounces suspends the account).
 
 import type { Config } from '../config/index.ts';
 import { parseAddress } from '../core/address.ts';
@@ -24,6 +28,7 @@ import { type MessageContent, prependedHeaders } from '../mail/content.ts';
 import { type DeliveryTarget, deliver } from '../mail/deliver.ts';
 import { resolveRecipient } from '../mail/recipients.ts';
 import type { Account, NewQueuedMessage, QueueOutcome, QueueRecipient, Store } from '../store/types.ts';
+import type { AbuseGuard } from './abuse-guard.ts';
 import { buildDsn } from './dsn.ts';
 import type { OpenedMessage, OpenedRecipient, OutboundQueue, QueueStatus } from './queue.ts';
 
@@ -56,6 +61,8 @@ export interface RunnerDeps {
   readonly now?: () => number;
   /** Poll interval when nothing wakes the runner. */
   readonly pollMs?: number;
+  /** The abuse guard: holds a suspended sender's mail and hears of bounces. */
+  readonly guard?: Pick<AbuseGuard, 'isSuspended' | 'bounced' | 'holdMs'>;
 }
 
 const LEASE_MS = 15 * 60_000;
@@ -150,6 +157,13 @@ export class DeliveryRunner {
     try {
       const stored = await this.#d.store.getQueuedMessage(id);
       if (stored === null) return;
+      const guard = this.#d.guard;
+      const sender = stored.kind === 'mail' ? stored.accountId : null;
+      if (guard !== undefined && sender !== null && (await guard.isSuspended(sender))) {
+        const held = await this.#d.store.holdQueued(this.#d.owner, id, this.#now() + guard.holdMs);
+        this.#d.logger.info({ queueId: id, held }, 'delivery: sender suspended, mail held');
+        return;
+      }
       const message = this.#d.queue.open(stored);
       const wanted = new Set(rows.map((r) => r.idx));
       const recipients = message.recipients.filter((r) => wanted.has(r.idx) && r.row.state === 'queued');
@@ -310,6 +324,14 @@ export class DeliveryRunner {
     if (wantsNotice && failed.length > 0) notices.push(this.#notice(message, 'failed', failed, now));
     if (wantsNotice && delayed.length > 0) notices.push(this.#notice(message, 'delayed', delayed, now));
     await this.#d.store.finishQueueAttempts(this.#d.owner, outcomes, notices);
+    const bounces = recipients.filter((r) => results.get(r.idx)?.kind === 'permanent').length;
+    if (bounces > 0 && message.kind === 'mail' && message.accountId !== null && this.#d.guard) {
+      await this.#d.guard
+        .bounced(message.accountId, bounces)
+        .catch((e: unknown) =>
+          this.#d.logger.error({ err: e, queueId: message.id }, 'delivery: abuse guard failed'),
+        );
+    }
   }
 
   #notice(

@@ -1,6 +1,7 @@
 // The DATA phase of submission (RFC 6409): wire checks, the From/Sender policy, the
 // fixes a submission server may make (RFC 6409 §8: Date and Message-ID when missing),
-// a Received field, DKIM signing, then the durable outbound queue. Cheap refusals
+// the abuse guard's limits, a Received field, DKIM signing, then the durable outbound
+// queue (and the guard's count once it is there). Cheap refusals
 // first; the 250 only after the queue has committed.
 
 import { randomBytes } from 'node:crypto';
@@ -13,7 +14,7 @@ import { utf8Of } from './envelope.ts';
 import { MAX_RECEIVED } from './mx-data.ts';
 import { dataProblemReply, REPLIES } from './replies.ts';
 import { ownsAddress, singleHeaderAddress } from './sender-policy.ts';
-import { SUBMISSION_REPLIES, type SubmissionDeps } from './submission-server.ts';
+import { guardRefusal, SUBMISSION_REPLIES, type SubmissionDeps } from './submission-server.ts';
 import { rfc5322Date } from './trace-headers.ts';
 
 /** Sign a message for the domain of its From address; returns the signed message. */
@@ -51,6 +52,11 @@ export async function handleSubmissionData(
       throw SUBMISSION_REPLIES.notYourFrom('Sender');
   }
 
+  const recipients = session.envelope.rcptTo.map((r) => r.address);
+  const check = deps.guard ? await deps.guard.beforeQueue(account, recipients) : null;
+  const refusal = check === null ? null : guardRefusal(check.decision);
+  if (refusal !== null) throw refusal;
+
   const hostname = deps.config.hostname;
   const id = randomBytes(8).toString('hex');
   const added: string[] = [receivedField(deps, session, id)];
@@ -74,10 +80,21 @@ export async function handleSubmissionData(
       envid: null,
       ret: null,
     },
-    recipients: session.envelope.rcptTo.map((r) => r.address),
+    recipients,
     data: message,
   });
   deps.onQueued?.();
+  if (check?.ticket) {
+    // The message is durable: a failure to count it must not turn the 250 into an error.
+    await deps.guard
+      ?.accepted(check.ticket)
+      .catch((e: unknown) =>
+        deps.logger.error(
+          { err: e, session: session.id },
+          'submission: abuse guard could not count a message',
+        ),
+      );
+  }
   deps.logger.info(
     { session: session.id, queueId, size: message.length, recipients: session.envelope.rcptTo.length },
     'submission: message queued',

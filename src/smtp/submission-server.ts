@@ -10,6 +10,8 @@
 //   'smtp' scope; the main password refused once the account has a second factor.
 // - The envelope sender and the From/Sender headers must be addresses the account
 //   owns (sender-policy.ts): 553/550 5.7.1 otherwise. The null sender is refused.
+// - The abuse guard (delivery/abuse-guard.ts) is asked at MAIL FROM and before the
+//   message is queued: 451 4.7.1 over a sending limit, 550 5.7.1 once suspended.
 // - Local recipients are checked at RCPT (an unknown one gets 550 at once); other
 //   domains are accepted for delivery (that is what submission is for).
 // - 250 after DATA only once the message is durable in the outbound queue.
@@ -19,6 +21,8 @@ import type { PasswordLogin } from '../auth/password-login.ts';
 import type { Config } from '../config/index.ts';
 import { parseAddress } from '../core/address.ts';
 import { incidentId } from '../core/errors.ts';
+import type { AbuseGuard, GuardDecision } from '../delivery/abuse-guard.ts';
+import type { LimitName } from '../delivery/abuse-policy.ts';
 import type { OutboundQueue } from '../delivery/queue.ts';
 import type { Logger } from '../log/logger.ts';
 import { resolveRecipient } from '../mail/recipients.ts';
@@ -43,6 +47,8 @@ export interface SubmissionDeps {
   readonly sign?: Signer;
   /** Told after a message is queued (wakes the delivery role in this process). */
   readonly onQueued?: () => void;
+  /** Per-account limits and suspension (delivery/abuse-guard.ts); no limits when absent. */
+  readonly guard?: AbuseGuard;
 }
 
 export interface SubmissionServers {
@@ -64,7 +70,30 @@ export const SUBMISSION_REPLIES = {
     new SmtpReply(550, '5.7.1', `Message refused: the ${field} header must name an address of your account`),
   badHeaderAddress: (field: string, why: string) =>
     new SmtpReply(550, '5.7.1', `Message refused: the ${field} header is not usable (${why})`),
+  sendingLimit: (what: string) =>
+    new SmtpReply(451, '4.7.1', `Sending limit reached: at most ${what} from this account; try again later`),
+  sendingSuspended: () =>
+    new SmtpReply(550, '5.7.1', 'Sending suspended for this account; contact your administrator'),
 } as const;
+
+const LIMIT_WORDS: Record<LimitName, string> = {
+  messages_per_hour: 'messages per hour',
+  messages_per_day: 'messages per day',
+  new_recipients_per_hour: 'new recipients per hour',
+  new_recipients_per_day: 'new recipients per day',
+};
+
+/** The abuse guard's refusal as an SMTP reply (RFC 3463 §3.8: 4.7.1 / 5.7.1), or null for 'ok'. */
+export function guardRefusal(d: GuardDecision): SmtpReply | null {
+  switch (d.kind) {
+    case 'ok':
+      return null;
+    case 'suspended':
+      return SUBMISSION_REPLIES.sendingSuspended();
+    case 'limited':
+      return SUBMISSION_REPLIES.sendingLimit(`${d.max} ${LIMIT_WORDS[d.limit]}`);
+  }
+}
 
 export function createSubmissionServers(deps: SubmissionDeps): SubmissionServers {
   installSmtpServerPatches();
@@ -194,6 +223,8 @@ async function checkSender(
   const current = await deps.store.getAccount(account.id);
   if (current === null || current.disabled) throw SUBMISSION_REPLIES.authFailed();
   if (!(await ownsAddress(deps.store, current, parsed.value))) throw SUBMISSION_REPLIES.notYourSender();
+  const refusal = deps.guard ? guardRefusal(await deps.guard.beforeMail(current)) : null;
+  if (refusal !== null) throw refusal;
 }
 
 async function checkRecipient(
