@@ -5,7 +5,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../config/index.ts';
 import type { SendingHour } from '../store/types.ts';
-import { type AbuseConfig, baselineOf, HOUR_MS, judge, judgeBounces, windowCounts } from './abuse-policy.ts';
+import {
+  type AbuseConfig,
+  baselineHours,
+  baselineOf,
+  HOUR_MS,
+  judge,
+  judgeBounces,
+  windowCounts,
+} from './abuse-policy.ts';
 
 const T = 1_800_000_000_000 - (1_800_000_000_000 % HOUR_MS); // an hour boundary
 const cfg: AbuseConfig = loadConfig({ file: null, env: {} }).abuse;
@@ -61,6 +69,22 @@ describe('abuse policy', () => {
       0,
       'an hour with no recipients is not active',
     );
+  });
+
+  it('the hours that ended in a suspension never form a baseline', () => {
+    const hours = [
+      h(T - 30 * HOUR_MS, 2),
+      h(T - 11 * HOUR_MS, 60),
+      h(T - 10 * HOUR_MS, 80),
+      h(T - 5 * HOUR_MS, 4),
+    ];
+    const suspendedAt = T - 10 * HOUR_MS + 20 * 60_000;
+    assert.deepEqual(
+      baselineHours(hours, suspendedAt).map((x) => x.recipients),
+      [2, 4],
+    );
+    assert.equal(baselineOf(baselineHours(hours, suspendedAt), T, 7), 3);
+    assert.equal(baselineHours(hours, null).length, 4);
   });
 
   it('a new account may send spike_min_recipients in an hour; one more suspends', () => {

@@ -93,7 +93,7 @@ export async function sendingCommand(ctx: CommandContext): Promise<void> {
           ctx,
           { account: account.address, suspended: done },
           done
-            ? `sending suspended for ${account.address}; the owner and the admin are told`
+            ? `sending suspended for ${account.address}; the owner is told, and the admin when there is one`
             : `${account.address} was already suspended`,
         );
       });
