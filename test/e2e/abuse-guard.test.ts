@@ -194,7 +194,8 @@ describe('abuse guard: spike suspension, limits and resume with the real server'
     const suspended = await status(inst, ALICE);
     assert.equal(suspended.suspended, true);
     assert.deepEqual([suspended.suspension?.reason, suspended.suspension?.suspendedBy], ['spike', 'system']);
-    assert.equal(suspended.lastHour.messages, 20, 'the refused message was not counted');
+    // Rounded: across the turn of an hour the sliding window weighs the older bucket.
+    assert.equal(Math.round(suspended.lastHour.messages), 20, 'the refused message was not counted');
     await waitFor('the owner notice', async () =>
       (await subjects(inst, ALICE)).includes('Sending from your account is suspended') ? true : null,
     );
@@ -253,7 +254,7 @@ describe('abuse guard: spike suspension, limits and resume with the real server'
       t.close();
     }
     const s = await status(inst, DAVE);
-    assert.deepEqual([s.suspended, s.suspension, s.lastHour.messages], [false, null, 40]);
+    assert.deepEqual([s.suspended, s.suspension, Math.round(s.lastHour.messages)], [false, null, 40]);
     assert.deepEqual(await auditActions(inst, DAVE), [], 'no suspension');
     await waitFor('the 40th message', async () =>
       (await subjects(inst, BOB)).includes('fortieth') ? true : null,
