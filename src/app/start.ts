@@ -7,15 +7,22 @@
 // - 'handoff': a supervising process owns the sockets (see cluster.ts) and hands each
 //   accepted connection to this worker through accept().
 
+import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { createPasswordLogin } from '../auth/password-login.ts';
 import type { Config } from '../config/index.ts';
 import { AbuseGuard } from '../delivery/abuse-guard.ts';
+import { DkimKeyring } from '../delivery/dkim/index.ts';
+import { createDnssecQuery } from '../delivery/dns-dnssec.ts';
+import { MtaSts } from '../delivery/mta-sts.ts';
 import { OutboundQueue } from '../delivery/queue.ts';
+import { publicAddressFilter, SmtpRemoteTransport } from '../delivery/remote.ts';
 import { DeliveryRunner } from '../delivery/runner.ts';
+import { TlsRptRecorder } from '../delivery/tls-rpt.ts';
 import { createImapServers } from '../imap/server.ts';
 import type { Logger } from '../log/logger.ts';
 import { AccountKeys } from '../mail/account-keys.ts';
+import { createDnsResolver } from '../net/dns.ts';
 import { ensureReady, openListener, type ReadinessCheck } from '../net/listener.ts';
 import { createPop3Servers } from '../pop3/server.ts';
 import { createAnalyser } from '../smtp/analysis.ts';
@@ -183,7 +190,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         accountKeys,
         analyse,
         logger: logger.child({ role: 'delivery' }),
-        remote: null,
+        remote: createRemote(config, logger.child({ role: 'delivery' })),
         owner: `${config.hostname}/delivery`,
         guard,
       });
@@ -200,6 +207,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         logger: logger.child({ role: 'submission' }),
         onQueued: () => runner?.wake(),
         guard,
+        sign: dkimSigner(rt, logger.child({ role: 'submission' })),
       });
       servers.set('submission', s.tls.server);
       const sub = config.submission;
@@ -259,6 +267,44 @@ export async function startServer(config: Config, options: StartOptions): Promis
       await rt.close();
     },
   };
+}
+
+/** DKIM signing of submitted mail with the domain's active keys (delivery/dkim). */
+function dkimSigner(rt: Runtime, logger: Logger) {
+  const keyring = new DkimKeyring({ store: rt.store, keys: rt.keys, logger });
+  return async (message: Buffer, domain: string): Promise<Buffer> => {
+    const r = await keyring.sign(message, domain);
+    if (r.unsignedReason !== null) logger.warn({ domain }, `dkim: not signed: ${r.unsignedReason}`);
+    return r.message;
+  };
+}
+
+/** SMTP to other domains: MX routing, MTA-STS, DANE when the resolver validates, TLS-RPT. */
+function createRemote(config: Config, logger: Logger): SmtpRemoteTransport {
+  const resolver = createDnsResolver({ servers: [...config.dns.servers], timeoutMs: config.dns.timeout_ms });
+  const ca =
+    config.delivery.tls_ca_file === '' ? undefined : readFileSync(config.delivery.tls_ca_file, 'utf8');
+  const filter = config.delivery.allow_private_addresses ? () => true : publicAddressFilter();
+  const mtaSts = new MtaSts({
+    resolver,
+    addressFilter: filter,
+    port: config.delivery.mta_sts_port,
+    ...(ca === undefined ? {} : { ca }),
+  });
+  const server = config.dns.servers[0];
+  const dnssec =
+    config.dns.dnssec && server !== undefined
+      ? createDnssecQuery({ server, timeoutMs: config.dns.timeout_ms })
+      : undefined;
+  return new SmtpRemoteTransport({
+    config,
+    resolver,
+    mtaSts,
+    logger,
+    tlsRpt: new TlsRptRecorder(),
+    ...(dnssec === undefined ? {} : { dnssec }),
+    ...(ca === undefined ? {} : { ca }),
+  });
 }
 
 function readinessChecks(rt: Runtime, keys: AccountKeys, certificates: CertificateSource): ReadinessCheck[] {

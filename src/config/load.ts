@@ -119,7 +119,7 @@ function coerceEnv(value: string, key: string): unknown {
     if (/^(0|false|no|off)$/i.test(value)) return false;
     return value;
   }
-  if ((typeof sample === 'number' || sample === 'auto') && /^\d+$/.test(value.trim()))
+  if ((typeof sample === 'number' || sample === 'auto') && /^\d+(\.\d+)?$/.test(value.trim()))
     return Number(value.trim());
   return value;
 }

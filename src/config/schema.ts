@@ -113,9 +113,9 @@ export const configSchema = z
       .object({
         enabled: z.boolean().default(true),
         /** How long a message may wait before it is bounced (RFC 5321 §4.5.4.1: at least 4-5 days). */
-        queue_lifetime_hours: z.number().int().min(1).max(720).default(120),
+        queue_lifetime_hours: z.number().positive().max(720).default(120),
         /** A delay notice (RFC 3464) to the sender after this long; 0 = never. */
-        delay_warning_hours: z.number().int().min(0).max(720).default(4),
+        delay_warning_hours: z.number().min(0).max(720).default(4),
         /** Recipients being delivered at once by this node, and at once to one domain. */
         concurrency: count(20),
         per_destination_concurrency: count(4),
@@ -127,6 +127,12 @@ export const configSchema = z
         /** Port of the next hop: 25 except in tests and special setups. */
         remote_port: port(25),
         connect_timeout_seconds: count(30),
+        /** Deliver to loopback/private addresses too (tests, a private network); off on the internet. */
+        allow_private_addresses: z.boolean().default(false),
+        /** Extra trust anchors (PEM) for MTA-STS certificate checks; "" = the system's roots only. */
+        tls_ca_file: z.string().default(''),
+        /** Port of the MTA-STS policy hosts (RFC 8461 §3.3: 443; others only for tests). */
+        mta_sts_port: port(443),
       })
       .strict()
       .prefault({}),
@@ -225,6 +231,8 @@ export const configSchema = z
       .object({
         servers: z.array(z.string().min(1)).default([]),
         timeout_ms: count(5000, 100),
+        /** The first server validates DNSSEC and its AD bit is trusted: DANE (RFC 7672) is used. */
+        dnssec: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
@@ -259,7 +267,7 @@ export const FIXES: Record<string, string> = {
     'set submission.port to a TCP port from 0 to 65535 (465 for submission over implicit TLS)',
   'submission.starttls_port': 'use 587 for submission with STARTTLS, or 0 to leave it closed',
   'delivery.queue_lifetime_hours':
-    'use a number of hours from 1 to 720 (120 = 5 days, as RFC 5321 §4.5.4.1 suggests)',
+    'use a positive number of hours up to 720 (120 = 5 days, as RFC 5321 §4.5.4.1 suggests)',
   'abuse.admin_address':
     'use "" (postmaster@ the account\'s domain) or one address, e.g. "abuse@example.com"',
   'abuse.spike_factor': "use a number from 2 to 1000 (10: ten times the account's usual hourly volume)",

@@ -125,6 +125,12 @@ source_address = ""
 # The next hop's SMTP port (25; other values only for tests and special setups).
 remote_port = 25
 connect_timeout_seconds = 30
+# Hand mail to loopback and private addresses too (only for tests or a closed network).
+allow_private_addresses = false
+# Extra trusted CA certificates (PEM) for checking MX certificates under MTA-STS.
+tls_ca_file = ""
+# Port of the mta-sts.DOMAIN policy hosts (443; other values only for tests).
+mta_sts_port = 443
 
 [mta_sts]
 # The MTA-STS policy (RFC 8461) served at https://mta-sts.DOMAIN/.well-known/mta-sts.txt
@@ -225,6 +231,9 @@ default_quota = 0
 # resolver on localhost is recommended (DNSSEC is needed for DANE).
 servers = []
 timeout_ms = 5000
+# true when the first server validates DNSSEC (e.g. unbound on localhost): its AD bit
+# is trusted and outgoing mail honours DANE TLSA records (RFC 7672).
+dnssec = false
 
 [log]
 # trace, debug, info, warn, error, fatal or silent. Logs never contain passwords,

@@ -94,7 +94,7 @@ function humanText(d: DsnInput): string {
 }
 
 function describe(s: QueueStatus): string {
-  const who = s.remoteHost === null ? '' : `host ${s.remoteHost} said: `;
+  const who = s.source === 'smtp' && s.remoteHost !== null ? `host ${s.remoteHost} said: ` : '';
   return `${who}${s.code} ${s.enhanced} ${s.text}`;
 }
 

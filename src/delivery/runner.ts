@@ -412,14 +412,7 @@ export function permanent(
 }
 
 function gaveUp(last: QueueStatus, hours: number): QueueStatus {
-  return {
-    ...last,
-    source: 'local',
-    code: 550,
-    enhanced: '5.4.7',
-    text: `Delivery time expired after ${hours} hours; last error: ${last.code} ${last.enhanced} ${last.text}`.slice(
-      0,
-      900,
-    ),
-  };
+  const where = last.remoteHost === null ? '' : `${last.remoteHost}: `;
+  const text = `Delivery time expired after ${hours} hours; the last attempt: ${where}${last.code} ${last.enhanced} ${last.text}`;
+  return { ...last, source: 'local', code: 550, enhanced: '5.4.7', text: text.slice(0, 900) };
 }

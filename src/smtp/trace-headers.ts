@@ -30,7 +30,10 @@ function clean(s: string): string {
 
 export function traceHeaders(t: TraceInput): string {
   const proto = `${t.utf8 ? 'UTF8SMTP' : t.esmtp ? 'ESMTP' : 'SMTP'}${t.tls ? 'S' : ''}`;
-  const rdns = t.clientHostname && t.clientHostname !== t.clientAddress ? `${clean(t.clientHostname)} ` : '';
+  // smtp-server reports an unresolved client as "[address]": that is no host name.
+  const named =
+    t.clientHostname !== null && ![t.clientAddress, `[${t.clientAddress}]`].includes(t.clientHostname);
+  const rdns = named ? `${clean(t.clientHostname ?? '')} ` : '';
   const lines = [
     `Return-Path: <${t.mailFrom.replace(/[\r\n<>]/g, '')}>`,
     `Received: from ${clean(t.helo) || 'unknown'} (${rdns}[${clean(t.clientAddress)}])`,

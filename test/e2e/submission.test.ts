@@ -239,7 +239,7 @@ describe('submission: AUTH, sender policy, queue and local delivery', () => {
     );
   });
 
-  it('queues mail to another domain and keeps it while no route is available', async () => {
+  it('queues mail to another domain; a domain that does not exist comes back as a DSN', async () => {
     const info = await transport(ALICE, PASSWORD).sendMail({
       from: ALICE,
       to: 'someone@elsewhere.example',
@@ -248,12 +248,18 @@ describe('submission: AUTH, sender policy, queue and local delivery', () => {
     });
     const id = /queued as (que_\S+)/.exec(info.response)?.[1];
     assert.ok(id, info.response);
-    const listed = await waitFor('an attempt', async () => {
-      const r = await runCli(inst, ['queue', 'show', id, '--json']);
-      if (r.code !== 0) return null;
-      const m = JSON.parse(r.stdout) as { recipients: { attempts: number; address: string }[] };
-      return m.recipients[0]!.attempts > 0 ? m : null;
+    const bounce = await waitFor('the DSN', async () => {
+      const inbox = await readMailbox(inst, ALICE);
+      return inbox.find((m) => /Undelivered/.test(m.summary.subject ?? '')) ?? null;
     });
-    assert.equal(listed.recipients[0]!.address, 'someone@elsewhere.example');
+    assert.match(bounce.raw, /^Return-Path: <>\r\n/);
+    assert.match(
+      bounce.raw,
+      /Final-Recipient: rfc822; someone@elsewhere\.example\r\nAction: failed\r\nStatus: 5\.1\.2\r\n/,
+    );
+    assert.match(bounce.raw, /Content-Type: text\/rfc822-headers\r\n\r\n[\s\S]*Subject: Outbound/);
+    assert.doesNotMatch(bounce.raw, /\r\n\r\nout\r\n/, 'the body is not returned');
+    const gone = await runCli(inst, ['queue', 'show', id]);
+    assert.equal(gone.code, 2, 'a finished message leaves the queue');
   });
 });

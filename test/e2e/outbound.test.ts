@@ -1,0 +1,223 @@
+// Outbound mail between two Sealpost instances (issue 5, "Must show"): a sender on
+// 127.0.0.2 and a receiver on 127.0.0.3 (port 25 when the tests run as root), DNS from
+// one local DNS server both use. Mail submitted on the sender is DKIM-signed, queued,
+// routed by MX and delivered over STARTTLS; the receiver's checks pass (DKIM with both
+// signatures, SPF, DMARC). MTA-STS enforce with a certificate that does not match:
+// nothing is sent, the message is deferred, then bounced with a clear DSN; a testing
+// policy delivers.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import nodemailer from 'nodemailer';
+import { type DnsTestServer, startDnsServer } from '../support/dns-server.ts';
+import { createTestCa, type HttpsTestServer, startHttpsServer } from '../support/https-server.ts';
+import { readMailbox } from '../support/mailbox.ts';
+import {
+  freePort,
+  type InProcess,
+  type Installation,
+  install,
+  PASSWORD,
+  runCli,
+  startInProcess,
+} from '../support/server.ts';
+
+const ALICE = 'alice@sender.test';
+const BOB = 'bob@receiver.test';
+const CAROL = 'carol@strict.test';
+const DAN = 'dan@testing.test';
+
+async function waitFor<T>(what: string, fn: () => Promise<T | null>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== null) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+describe('outbound: submission on one instance, delivery to another', () => {
+  let dns: DnsTestServer;
+  let policyHost: HttpsTestServer;
+  let sender: Installation;
+  let receiver: Installation;
+  let senderSrv: InProcess;
+  let receiverSrv: InProcess;
+  let submissionPort: number;
+  let caFile: string;
+
+  before(async () => {
+    dns = await startDnsServer();
+    const mxPort = process.getuid?.() === 0 ? 25 : await freePort();
+    const shared = { SEALPOST_DNS_SERVERS: `127.0.0.1:${dns.port}`, SEALPOST_LOG_LEVEL: 'warn' };
+    // MTA-STS policies are served by an HTTPS host whose certificate the sender trusts.
+    const ca = await createTestCa();
+    const policyCert = await ca.issue(['mta-sts.strict.test', 'mta-sts.testing.test']);
+    policyHost = await startHttpsServer(policyCert.certPem, policyCert.keyPem);
+    policyHost.handle((req, res) => {
+      const mode = req.headers.host?.startsWith('mta-sts.strict.test') ? 'enforce' : 'testing';
+      const mx = mode === 'enforce' ? 'mx.strict.test' : 'mx.testing.test';
+      res
+        .writeHead(200, { 'content-type': 'text/plain' })
+        .end(`version: STSv1\r\nmode: ${mode}\r\nmx: ${mx}\r\nmax_age: 86400\r\n`);
+    });
+
+    receiver = await install({
+      domains: ['receiver.test', 'strict.test', 'testing.test'],
+      users: [BOB, CAROL, DAN],
+      env: {
+        ...shared,
+        SEALPOST_HOSTNAME: 'mx.receiver.test',
+        SEALPOST_MX_HOST: '127.0.0.3',
+        SEALPOST_MX_PORT: String(mxPort),
+      },
+    });
+    const { writeFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    caFile = path.join(receiver.dir, 'test-ca.pem');
+    writeFileSync(caFile, ca.certPem);
+    sender = await install({
+      domains: ['sender.test'],
+      users: [ALICE],
+      env: {
+        ...shared,
+        SEALPOST_HOSTNAME: 'mx.sender.test',
+        SEALPOST_DELIVERY_ALLOW_PRIVATE_ADDRESSES: 'true',
+        SEALPOST_DELIVERY_REMOTE_PORT: String(mxPort),
+        SEALPOST_DELIVERY_SOURCE_ADDRESS: '127.0.0.2',
+        SEALPOST_DELIVERY_FIRST_RETRY_SECONDS: '1',
+        SEALPOST_DELIVERY_MAX_RETRY_MINUTES: '1',
+        SEALPOST_DELIVERY_QUEUE_LIFETIME_HOURS: '0.002', // 7.2 s: "later bounced" within the test
+        SEALPOST_DELIVERY_TLS_CA_FILE: caFile,
+        SEALPOST_DELIVERY_MTA_STS_PORT: String(policyHost.port),
+      },
+    });
+
+    // DNS: the receiver's domains, the sender's SPF/DMARC, and its DKIM keys as printed.
+    dns.set('receiver.test', 'MX', [{ preference: 10, exchange: 'mx.receiver.test' }]);
+    dns.set('mx.receiver.test', 'A', ['127.0.0.3']);
+    dns.set('strict.test', 'MX', [{ preference: 10, exchange: 'mx.strict.test' }]);
+    dns.set('mx.strict.test', 'A', ['127.0.0.3']);
+    dns.set('_mta-sts.strict.test', 'TXT', ['v=STSv1; id=enforce1']);
+    dns.set('mta-sts.strict.test', 'A', ['127.0.0.1']);
+    dns.set('testing.test', 'MX', [{ preference: 10, exchange: 'mx.testing.test' }]);
+    dns.set('mx.testing.test', 'A', ['127.0.0.3']);
+    dns.set('_mta-sts.testing.test', 'TXT', ['v=STSv1; id=testing1']);
+    dns.set('mta-sts.testing.test', 'A', ['127.0.0.1']);
+    dns.set('sender.test', 'TXT', ['v=spf1 ip4:127.0.0.2 -all']);
+    dns.set('_dmarc.sender.test', 'TXT', ['v=DMARC1; p=reject']);
+    dns.set('mx.sender.test', 'A', ['127.0.0.2']);
+    const gen = await runCli(sender, ['dkim', 'generate', 'sender.test']);
+    assert.equal(gen.code, 0, gen.stderr);
+    const generation = /sealpost dkim activate sender\.test (sp\d{6})/.exec(gen.stdout)?.[1];
+    assert.ok(generation, gen.stdout);
+    const records = JSON.parse((await runCli(sender, ['dkim', 'dns', 'sender.test', '--json'])).stdout) as {
+      name: string;
+      value: string;
+    }[];
+    for (const r of records) dns.set(r.name, 'TXT', [r.value]);
+    const act = await runCli(sender, ['dkim', 'activate', 'sender.test', generation]);
+    assert.equal(act.code, 0, act.stderr);
+
+    receiverSrv = await startInProcess(receiver);
+    senderSrv = await startInProcess(sender);
+    submissionPort = senderSrv.server.listening.find(
+      (l) => l.role === 'submission' && l.security === 'tls',
+    )!.port;
+  });
+
+  after(async () => {
+    await senderSrv?.server.stop();
+    await receiverSrv?.server.stop();
+    await policyHost?.close();
+    await dns?.close();
+    await sender?.cleanup();
+    await receiver?.cleanup();
+  });
+
+  const send = (to: string, subject: string, text: string) =>
+    nodemailer
+      .createTransport({
+        host: '127.0.0.1',
+        port: submissionPort,
+        secure: true,
+        auth: { user: ALICE, pass: PASSWORD },
+        tls: { rejectUnauthorized: false },
+      })
+      .sendMail({ from: ALICE, to, subject, text });
+
+  it('delivers over TLS, DKIM-signed twice; DKIM, SPF and DMARC pass at the receiver', async () => {
+    const body = 'Line one\n.\n..two dots\nlast line without newline';
+    await send(BOB, 'Across instances', body);
+    const got = await waitFor('delivery to bob', async () => {
+      const list = await readMailbox(receiver, BOB);
+      return list.length > 0 ? list[0]! : null;
+    });
+    const header = got.raw.split('\r\n\r\n')[0]!;
+    assert.match(
+      header,
+      /Received: from mx\.sender\.test \(\[127\.0\.0\.2\]\)\r\n\tby mx\.receiver\.test \(Sealpost\) with ESMTPS /,
+    );
+    const results = /Authentication-Results: [^\r\n]*(?:\r\n[ \t][^\r\n]*)*/.exec(header)?.[0] ?? '';
+    assert.match(results, /dkim=pass[^;]*header\.s=sp\d{6}e/, results);
+    assert.match(results, /dkim=pass[^;]*header\.s=sp\d{6}r/, results);
+    assert.match(results, /spf=pass/, results);
+    assert.match(results, /dmarc=pass/, results);
+    assert.equal((header.match(/^DKIM-Signature:/gm) ?? []).length, 2);
+    assert.match(got.raw, /\r\n\.\r\n\.\.two dots\r\n/, 'dot lines arrive as written');
+  });
+
+  it('MTA-STS enforce with a certificate that does not match: nothing is sent; deferred, then bounced with a DSN', async () => {
+    const mailFromsBefore = receiverSrv.server.runtime.store
+      ? (await readMailbox(receiver, CAROL)).length
+      : 0;
+    const info = await send(CAROL, 'Must not travel', 'secret');
+    const id = /queued as (que_\S+)/.exec(info.response)?.[1];
+    assert.ok(id);
+    const deferred = await waitFor('a deferral', async () => {
+      const r = await runCli(sender, ['queue', 'show', id, '--json']);
+      if (r.code !== 0) return null;
+      const m = JSON.parse(r.stdout) as {
+        recipients: { attempts: number; lastStatus: { enhanced: string; text: string } }[];
+      };
+      return m.recipients[0]!.attempts > 0 ? m.recipients[0]! : null;
+    });
+    assert.equal(deferred.lastStatus.enhanced, '4.7.5', deferred.lastStatus.text);
+    assert.match(
+      deferred.lastStatus.text,
+      /TLS with mx\.strict\.test failed and its policy forbids cleartext/,
+    );
+    const bounce = await waitFor('the bounce', async () => {
+      const inbox = await readMailbox(sender, ALICE);
+      return inbox.find((m) => /Undelivered/.test(m.summary.subject ?? '')) ?? null;
+    });
+    assert.match(bounce.raw, /Content-Type: multipart\/report; report-type=delivery-status/);
+    // RFC 3463: 5.4.7 "delivery time expired", with the reason it never went out.
+    assert.match(
+      bounce.raw,
+      /Final-Recipient: rfc822; carol@strict\.test\r\nAction: failed\r\nStatus: 5\.4\.7\r\nRemote-MTA: dns; mx\.strict\.test/,
+    );
+    assert.match(
+      bounce.raw,
+      /<carol@strict\.test>: 550 5\.4\.7 Delivery time expired after [\d.]+ hours; the last attempt: mx\.strict\.test: 451 4\.7\.5 TLS with mx\.strict\.test failed and its policy forbids cleartext/,
+    );
+    assert.match(bounce.raw, /Return-Path: <>/);
+    assert.equal((await readMailbox(receiver, CAROL)).length, mailFromsBefore, 'the receiver never got it');
+    assert.ok(
+      policyHost.requests.some(
+        (r) => r.host?.startsWith('mta-sts.strict.test') && r.path === '/.well-known/mta-sts.txt',
+      ),
+      'the policy was fetched',
+    );
+  });
+
+  it('a testing policy delivers despite the certificate, over TLS', async () => {
+    await send(DAN, 'Testing policy', 'hello');
+    const got = await waitFor('delivery to dan', async () => {
+      const list = await readMailbox(receiver, DAN);
+      return list.length > 0 ? list[0]! : null;
+    });
+    assert.match(got.raw, /with ESMTPS /);
+  });
+});
