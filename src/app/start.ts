@@ -19,10 +19,11 @@ import { OutboundQueue } from '../delivery/queue.ts';
 import { publicAddressFilter, SmtpRemoteTransport } from '../delivery/remote.ts';
 import { DeliveryRunner } from '../delivery/runner.ts';
 import { TlsRptRecorder } from '../delivery/tls-rpt.ts';
+import { TlsRptSender } from '../delivery/tls-rpt-sender.ts';
 import { createImapServers } from '../imap/server.ts';
 import type { Logger } from '../log/logger.ts';
 import { AccountKeys } from '../mail/account-keys.ts';
-import { createDnsResolver } from '../net/dns.ts';
+import { createDnsResolver, type DnsResolver } from '../net/dns.ts';
 import { ensureReady, openListener, type ReadinessCheck } from '../net/listener.ts';
 import { createPop3Servers } from '../pop3/server.ts';
 import { createAnalyser } from '../smtp/analysis.ts';
@@ -59,6 +60,8 @@ export interface RunningServer {
   readonly listening: readonly Listening[];
   /** Handoff mode: serve a connection the supervisor accepted for `role`. */
   accept(role: Role, socket: net.Socket): void;
+  /** The delivery role's TLS-RPT reports (null without that role): send a day's now. */
+  readonly tlsReports: TlsRptSender | null;
   stop(): Promise<void>;
 }
 
@@ -90,6 +93,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
 
   const servers = new Map<Role, net.Server>();
   const closers: (() => Promise<void>)[] = [];
+  let tlsReports: TlsRptSender | null = null;
   const listening: Listening[] = [];
   try {
     if (roles.includes('mx')) {
@@ -182,7 +186,26 @@ export async function startServer(config: Config, options: StartOptions): Promis
       logger: logger.child({ role: 'abuse-guard' }),
       onQueued: () => runner?.wake(),
     });
+    const sign = dkimSigner(rt, logger.child({ role: 'dkim' }));
     if (roles.includes('delivery')) {
+      const dlog = logger.child({ role: 'delivery' });
+      const resolver = createDnsResolver({
+        servers: [...config.dns.servers],
+        timeoutMs: config.dns.timeout_ms,
+      });
+      const recorder = new TlsRptRecorder();
+      const reporter = new TlsRptSender({
+        config,
+        store: rt.store,
+        recorder,
+        resolver,
+        queue,
+        sign,
+        logger: dlog,
+      });
+      reporter.start();
+      tlsReports = reporter;
+      closers.unshift(async () => reporter.stop());
       const r = new DeliveryRunner({
         config,
         store: rt.store,
@@ -190,7 +213,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         accountKeys,
         analyse,
         logger: logger.child({ role: 'delivery' }),
-        remote: createRemote(config, logger.child({ role: 'delivery' })),
+        remote: createRemote(config, dlog, resolver, recorder),
         owner: `${config.hostname}/delivery`,
         guard,
       });
@@ -207,7 +230,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         logger: logger.child({ role: 'submission' }),
         onQueued: () => runner?.wake(),
         guard,
-        sign: dkimSigner(rt, logger.child({ role: 'submission' })),
+        sign,
       });
       servers.set('submission', s.tls.server);
       const sub = config.submission;
@@ -246,6 +269,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     runtime: rt,
     roles,
     listening,
+    tlsReports,
     accept(role, socket) {
       const server = servers.get(role);
       if (server === undefined || stopped) {
@@ -280,8 +304,12 @@ function dkimSigner(rt: Runtime, logger: Logger) {
 }
 
 /** SMTP to other domains: MX routing, MTA-STS, DANE when the resolver validates, TLS-RPT. */
-function createRemote(config: Config, logger: Logger): SmtpRemoteTransport {
-  const resolver = createDnsResolver({ servers: [...config.dns.servers], timeoutMs: config.dns.timeout_ms });
+function createRemote(
+  config: Config,
+  logger: Logger,
+  resolver: DnsResolver,
+  tlsRpt: TlsRptRecorder,
+): SmtpRemoteTransport {
   const ca =
     config.delivery.tls_ca_file === '' ? undefined : readFileSync(config.delivery.tls_ca_file, 'utf8');
   const filter = config.delivery.allow_private_addresses ? () => true : publicAddressFilter();
@@ -301,7 +329,7 @@ function createRemote(config: Config, logger: Logger): SmtpRemoteTransport {
     resolver,
     mtaSts,
     logger,
-    tlsRpt: new TlsRptRecorder(),
+    tlsRpt,
     ...(dnssec === undefined ? {} : { dnssec }),
     ...(ca === undefined ? {} : { ca }),
   });

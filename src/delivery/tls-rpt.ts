@@ -129,6 +129,11 @@ export class TlsRptRecorder {
     tally.details.set(detailKey, entry);
   }
 
+  /** The UTC days ('YYYY-MM-DD') with data, oldest first. */
+  days(): string[] {
+    return [...this.#days.keys()].sort();
+  }
+
   /** The policy domains with data for a UTC day ('YYYY-MM-DD'). */
   domains(day: string): string[] {
     return [...(this.#days.get(day)?.keys() ?? [])];

@@ -105,6 +105,7 @@ describe('outbound: submission on one instance, delivery to another', () => {
     dns.set('mx.testing.test', 'A', ['127.0.0.3']);
     dns.set('_mta-sts.testing.test', 'TXT', ['v=STSv1; id=testing1']);
     dns.set('mta-sts.testing.test', 'A', ['127.0.0.1']);
+    dns.set('_smtp._tls.testing.test', 'TXT', ['v=TLSRPTv1; rua=mailto:dan@testing.test']);
     dns.set('sender.test', 'TXT', ['v=spf1 ip4:127.0.0.2 -all']);
     dns.set('_dmarc.sender.test', 'TXT', ['v=DMARC1; p=reject']);
     dns.set('mx.sender.test', 'A', ['127.0.0.2']);
@@ -212,12 +213,40 @@ describe('outbound: submission on one instance, delivery to another', () => {
     );
   });
 
-  it('a testing policy delivers despite the certificate, over TLS', async () => {
+  it('a testing policy delivers despite the certificate, and the TLS-RPT report of the day says why it did not validate', async () => {
     await send(DAN, 'Testing policy', 'hello');
     const got = await waitFor('delivery to dan', async () => {
       const list = await readMailbox(receiver, DAN);
       return list.length > 0 ? list[0]! : null;
     });
     assert.match(got.raw, /with ESMTPS /);
+    const today = new Date().toISOString().slice(0, 10);
+    assert.equal(await senderSrv.server.tlsReports!.sendDay(today), 1);
+    const report = await waitFor('the TLS report', async () => {
+      const list = await readMailbox(receiver, DAN);
+      return list.find((m) => (m.summary.subject ?? '').startsWith('Report Domain: testing.test')) ?? null;
+    });
+    assert.match(report.raw, /TLS-Report-Domain: testing\.test\r\n/);
+    assert.match(report.raw, /Content-Type: multipart\/report; report-type="tlsrpt"/);
+    assert.match(report.raw, /dkim=pass/, 'the report is DKIM-signed (RFC 8460 §5.3)');
+    const b64 = /Content-Type: application\/tlsrpt\+gzip\r\n[\s\S]*?\r\n\r\n([A-Za-z0-9+/=\r\n]+)--/.exec(
+      report.raw,
+    )?.[1];
+    assert.ok(b64, 'a gzipped JSON attachment');
+    const { gunzipSync } = await import('node:zlib');
+    const json = JSON.parse(gunzipSync(Buffer.from(b64.replace(/\r\n/g, ''), 'base64')).toString('utf8'));
+    const policy = json.policies.find(
+      (p: { policy: { 'policy-type': string } }) => p.policy['policy-type'] === 'sts',
+    );
+    assert.ok(policy, JSON.stringify(json));
+    assert.equal(policy.policy['policy-domain'], 'testing.test');
+    assert.ok(policy.summary['total-failure-session-count'] >= 1, JSON.stringify(policy));
+    assert.ok(
+      policy['failure-details'].some(
+        (f: { 'result-type': string; 'receiving-mx-hostname': string }) =>
+          /^certificate-/.test(f['result-type']) && f['receiving-mx-hostname'] === 'mx.testing.test',
+      ),
+      JSON.stringify(policy),
+    );
   });
 });
