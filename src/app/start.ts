@@ -12,7 +12,7 @@ import type net from 'node:net';
 import { createPasswordLogin } from '../auth/password-login.ts';
 import type { Config } from '../config/index.ts';
 import { AbuseGuard } from '../delivery/abuse-guard.ts';
-import { DkimKeyring } from '../delivery/dkim/index.ts';
+import { DkimKeyring, finishDueRetirements } from '../delivery/dkim/index.ts';
 import { createDnssecQuery } from '../delivery/dns-dnssec.ts';
 import { MtaSts } from '../delivery/mta-sts.ts';
 import { OutboundQueue } from '../delivery/queue.ts';
@@ -205,7 +205,17 @@ export async function startServer(config: Config, options: StartOptions): Promis
       });
       reporter.start();
       tlsReports = reporter;
-      closers.unshift(async () => reporter.stop());
+      // DKIM keys whose overlap has ended stop being published (sealpost dkim dns).
+      const retire = setInterval(() => {
+        finishDueRetirements(rt, 'system').catch((e: unknown) =>
+          dlog.error({ err: e }, 'dkim: retirement failed'),
+        );
+      }, 3_600_000);
+      retire.unref();
+      closers.unshift(async () => {
+        reporter.stop();
+        clearInterval(retire);
+      });
       const r = new DeliveryRunner({
         config,
         store: rt.store,
