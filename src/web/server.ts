@@ -35,8 +35,8 @@ import { SECURITY_HEADERS, WebError } from './http.ts';
 import { recoveryCodeKey, sessionKey } from './session-policy.ts';
 import { startSessionSweeper } from './session-sweeper.ts';
 import { WebSessions } from './sessions.ts';
-import { registerWellKnown } from './well-known.ts';
 import { registerWebAuthnRoutes } from './webauthn-routes.ts';
+import { registerWellKnown } from './well-known.ts';
 
 export const BODY_LIMIT = 8 * 1024;
 
@@ -171,13 +171,18 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
     logger: log,
     ...(d.sweepIntervalMs !== undefined ? { intervalMs: d.sweepIntervalMs } : {}),
   });
+  let closing: Promise<void> | null = null;
   return {
     server,
     sweep: () => sweeper.sweep(),
-    async close() {
-      await sweeper.stop();
-      detach();
-      await app.close();
+    // Idempotent: a second close waits for the first (Fastify's own never settles twice).
+    close() {
+      closing ??= (async () => {
+        await sweeper.stop();
+        detach();
+        await app.close();
+      })();
+      return closing;
     },
   };
 }

@@ -1,7 +1,7 @@
 // Store contract, part 12: web sessions (issue 4) — create/read, activity, the second
 // factor step, rotation to a new id, the WebAuthn/TOTP challenge, listing newest first, revoking one or all
-// but the current, the input checks made at the store edge, isolation between
-// accounts and removal with the account. Registered by runStoreContract.
+// but the current, the expiry sweep, the input checks made at the store edge, isolation
+// between accounts and removal with the account. Registered by runStoreContract.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -214,6 +214,57 @@ export function webSessionsContract(open: OpenStore): void {
       assert.equal(await s().deleteWebSessions('acc_none'), 0);
       await rejectsWith(s().deleteWebSessions(bob.account.id, ''), 'input.invalid');
       assert.deepEqual(await s().listWebSessions(bob.account.id), [bobs]);
+    });
+
+    it('deleteExpiredWebSessions ends exactly the timed-out sessions of every account', async () => {
+      const alice = await seedAccount(s());
+      const bob = await seedAccount(s(), 'bob');
+      const cut = { now: T0 + 1000, idleBefore: T0 + 100, createdBefore: T0 - 500, pendingCreatedBefore: T0 };
+      const fresh = webSession(alice.account.id, { pending: false, lastSeenAt: T0 + 101 });
+      const freshPending = webSession(bob.account.id, { createdAt: T0 + 1, lastSeenAt: T0 + 900 });
+      const past = webSession(alice.account.id, {
+        expiresAt: T0 + 1000,
+        lastSeenAt: T0 + 900,
+        pending: false,
+      });
+      const idle = webSession(bob.account.id, { lastSeenAt: T0 + 100, pending: false });
+      const old = webSession(alice.account.id, { createdAt: T0 - 500, lastSeenAt: T0 + 900, pending: false });
+      const stalePending = webSession(bob.account.id, { createdAt: T0, lastSeenAt: T0 + 900 });
+      // The same age is fine once the second factor passed.
+      const complete = webSession(bob.account.id, {
+        createdAt: T0,
+        lastSeenAt: T0 + 900,
+        pending: false,
+        secondFactor: 'totp',
+      });
+      for (const w of [fresh, freshPending, past, idle, old, stalePending, complete]) {
+        await s().createWebSession(w);
+      }
+      assert.equal(await s().deleteExpiredWebSessions(cut), 4);
+      for (const gone of [past, idle, old, stalePending])
+        assert.equal(await s().getWebSession(gone.idHash), null);
+      assert.deepEqual(await s().listWebSessions(alice.account.id), [fresh]);
+      assert.deepEqual(
+        (await s().listWebSessions(bob.account.id)).map((w) => w.idHash).sort(),
+        [freshPending.idHash, complete.idHash].sort(),
+      );
+      assert.equal(await s().deleteExpiredWebSessions(cut), 0, 'a second sweep finds nothing');
+    });
+
+    it('deleteExpiredWebSessions refuses a cutoff that is not an integer time, deleting nothing', async () => {
+      const { account } = await seedAccount(s());
+      const w = webSession(account.id, { expiresAt: T0 });
+      await s().createWebSession(w);
+      const cut = { now: T0 + 1, idleBefore: 0, createdBefore: 0, pendingCreatedBefore: 0 };
+      for (const over of [
+        { now: Number.NaN },
+        { idleBefore: 1.5 },
+        { createdBefore: Number.POSITIVE_INFINITY },
+        { pendingCreatedBefore: Number.NaN },
+      ]) {
+        await rejectsWith(s().deleteExpiredWebSessions({ ...cut, ...over }), 'input.invalid');
+      }
+      assert.deepEqual(await s().getWebSession(w.idHash), w);
     });
 
     it('deleteAccount removes its sessions, not those of others', async () => {

@@ -10,10 +10,11 @@
 // - touching or deleting a missing session does nothing; completing, rotating it or
 //   setting its challenge is 'store.not-found'; rotation replaces a session by a new
 //   idHash of the same account in one transaction; a session is only ever read or ended by its idHash
-//   or through its own account.
+//   or through its own account, except by the expiry sweep (deleteExpiredWebSessions), which
+//   ends only sessions that have timed out and would be refused on their next use.
 
 import { SealpostError } from '../../core/errors.ts';
-import type { Id, WebSession } from '../types.ts';
+import type { Id, WebSession, WebSessionCutoff } from '../types.ts';
 import type { Tx } from './changes.ts';
 import type { Row, SqliteDb } from './db.ts';
 import { checkTime, nonEmpty, requireAccount } from './identity-rows.ts';
@@ -161,4 +162,21 @@ export function deleteWebSessions(tx: Tx, accountId: Id, keepIdHash?: string): n
   }
   checkIdHash(keepIdHash);
   return tx.db.run('DELETE FROM web_session WHERE account_id = ? AND id_hash <> ?', accountId, keepIdHash);
+}
+
+/** The sweep: deletes every timed-out session (WebSessionCutoff); returns how many. */
+export function deleteExpiredWebSessions(tx: Tx, c: WebSessionCutoff): number {
+  checkTime(c.now, 'sweep time');
+  checkTime(c.idleBefore, 'idle cutoff');
+  checkTime(c.createdBefore, 'absolute cutoff');
+  checkTime(c.pendingCreatedBefore, 'pending cutoff');
+  return tx.db.run(
+    `DELETE FROM web_session
+     WHERE expires_at <= ? OR last_seen_at <= ? OR created_at <= ?
+        OR (pending <> 0 AND created_at <= ?)`,
+    c.now,
+    c.idleBefore,
+    c.createdBefore,
+    c.pendingCreatedBefore,
+  );
 }
