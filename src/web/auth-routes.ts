@@ -7,20 +7,21 @@
 //   answers a wrong password, an unknown user and a throttled attempt alike (401
 //   'invalid-credentials'; auth/password-login.ts does the same work for each).
 // - A pending session (password right, second factor due) may only answer the
-//   second factor, ask who it is, or log out. Five wrong codes end it, and each
-//   wrong code counts as a failed login in the shared throttle (auth/throttle.ts),
-//   so guessing codes across fresh logins backs the account off; while backed off,
-//   no code is even checked. A right code moves the session to a new cookie value
-//   (sessions.complete): the pre-login cookie stops working.
+//   second factor, ask who it is, or log out. TOTP, recovery and WebAuthn answers
+//   share one budget of five attempts per pending session (factor-attempts.ts); the
+//   fifth wrong one ends it, and each wrong one counts as a failed login in the shared
+//   throttle (auth/throttle.ts), so guessing codes across fresh logins backs the
+//   account off; while backed off, no code is even checked. A right code moves the
+//   session to a new cookie value (sessions.complete): the pre-login cookie stops working.
 // - Access tokens are issued only for 'webmail' and 'jmap' (never 'admin'), only to a
 //   complete session, and carry the session's public id as "sid".
 // - Never logged: passwords, codes, cookies, CSRF tokens, access tokens.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PasswordLogin } from '../auth/password-login.ts';
-import type { LoginThrottle } from '../auth/throttle.ts';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Store } from '../store/types.ts';
+import type { FactorAttempts } from './factor-attempts.ts';
 import { checkOrigin, clearSessionCookie, clientOf, setSessionCookie, WebError } from './http.ts';
 import { availableFactors, checkRecoveryCode, checkTotp, type FactorDeps } from './second-factor.ts';
 import { csrfToken, publicSessionId } from './session-policy.ts';
@@ -32,12 +33,11 @@ export interface AuthRouteDeps {
   readonly sessions: WebSessions;
   readonly factors: FactorDeps;
   readonly signer: TokenSigner;
-  /** The login throttle password-login uses: a wrong code counts as a failed login. */
-  readonly throttle: LoginThrottle;
+  /** The per-session attempt budget shared with WebAuthn (and the login throttle behind it). */
+  readonly attempts: FactorAttempts;
   readonly origin: () => string;
 }
 
-const MAX_CODE_FAILURES = 5;
 const TOKEN_TTL_SECONDS = 300;
 
 const body = (properties: Record<string, unknown>) => ({
@@ -47,7 +47,6 @@ const codeSchema = body({ code: { type: 'string', minLength: 1, maxLength: 64 } 
 
 export function registerAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void {
   const { sessions, store } = d;
-  const codeFailures = new Map<string, number>();
   const view = (c: Current) => ({
     id: publicSessionId(sessions.key, c.session.idHash),
     pending: c.session.pending,
@@ -90,14 +89,14 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void
     },
   );
 
-  const secondFactor = (kind: 'totp' | 'recovery') => secondFactorHandler(d, codeFailures, kind);
+  const secondFactor = (kind: 'totp' | 'recovery') => secondFactorHandler(d, kind);
   app.post('/api/auth/totp', { schema: codeSchema }, secondFactor('totp'));
   app.post('/api/auth/recovery', { schema: codeSchema }, secondFactor('recovery'));
 
   app.post('/api/auth/logout', async (request, reply) => {
     const c = await sessions.require(request, true);
     await store.deleteWebSession(c.session.idHash);
-    codeFailures.delete(c.session.idHash);
+    if (c.session.pending) await d.attempts.forget(c.session.idHash);
     sessions.record(c.client, {
       accountId: c.session.accountId,
       kind: 'web-logout',
@@ -180,39 +179,17 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void
 }
 
 /** POST /api/auth/totp and /api/auth/recovery: complete a pending session. */
-function secondFactorHandler(d: AuthRouteDeps, codeFailures: Map<string, number>, kind: 'totp' | 'recovery') {
-  const { sessions, store } = d;
+function secondFactorHandler(d: AuthRouteDeps, kind: 'totp' | 'recovery') {
+  const { sessions } = d;
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const c = await sessions.require(request, true);
     if (!c.session.pending) throw new WebError(409, 'not-pending', 'this session needs no second factor');
     const { code } = request.body as { code: string };
-    const { accountId, idHash } = c.session;
-    const user = (await store.getAccount(accountId))?.address ?? accountId;
-    const blocked = (await d.throttle.waitMs(c.client.address, user)) > 0;
-    const ok =
-      !blocked &&
-      (kind === 'totp'
-        ? await checkTotp(d.factors, accountId, code)
-        : await checkRecoveryCode(d.factors, accountId, code));
-    sessions.record(c.client, {
-      accountId,
-      kind: 'web-second-factor',
-      success: ok,
-      factor: kind,
-      detail: null,
-    });
-    if (!ok) {
-      await d.throttle.failure(c.client.address, user);
-      const failures = (codeFailures.get(idHash) ?? 0) + 1;
-      codeFailures.set(idHash, failures);
-      if (failures >= MAX_CODE_FAILURES) {
-        codeFailures.delete(idHash);
-        await store.deleteWebSession(idHash);
-        clearSessionCookie(reply);
-      }
-      throw new WebError(401, 'invalid-code', 'wrong or already used code');
-    }
-    codeFailures.delete(idHash);
+    const { accountId } = c.session;
+    const refused = new WebError(401, 'invalid-code', 'wrong or already used code');
+    await d.attempts.attempt(c, reply, kind, refused, () =>
+      kind === 'totp' ? checkTotp(d.factors, accountId, code) : checkRecoveryCode(d.factors, accountId, code),
+    );
     return sessions.complete(reply, c.session, kind);
   };
 }

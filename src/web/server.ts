@@ -30,6 +30,7 @@ import type { Store } from '../store/types.ts';
 import { attachToTlsServer, type CertificateSource, tlsServerOptions } from '../tls/index.ts';
 import { registerAccountRoutes } from './account-routes.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
+import { FactorAttempts } from './factor-attempts.ts';
 import { registerFactorRoutes } from './factor-routes.ts';
 import { SECURITY_HEADERS, WebError } from './http.ts';
 import { recoveryCodeKey, sessionKey } from './session-policy.ts';
@@ -143,13 +144,14 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
     logger: log,
     origin,
   });
+  const attempts = new FactorAttempts({ store: d.store, throttle: new LoginThrottle(d.store), sessions });
   registerAuthRoutes(app, {
     store: d.store,
     login: d.login,
     sessions,
     factors: { store: d.store, accountKeys: d.accountKeys, recoveryKey: recoveryCodeKey(d.keys), now },
     signer: tokenSigner(d.keys, { issuer: d.config.hostname, now }),
-    throttle: new LoginThrottle(d.store),
+    attempts,
     origin,
   });
   registerAccountRoutes(app, {
@@ -161,7 +163,7 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
     audit: d.audit,
   });
   registerFactorRoutes(app, d, sessions);
-  registerWebAuthnRoutes(app, d, sessions, origin);
+  registerWebAuthnRoutes(app, d, sessions, origin, attempts);
   registerWellKnown(app, { config: d.config, store: d.store });
   await app.ready();
   const sweeper = startSessionSweeper({

@@ -9,15 +9,15 @@
 //   when a response is checked: one challenge answers at most one response.
 // - Enrolment needs a complete session; login needs a pending one, and only the
 //   account's own credentials are offered and accepted.
-// - A refused assertion counts like a wrong TOTP code (auth-routes.ts): a failed
-//   login in the shared throttle, and five end the pending session; while the
-//   account is backed off, no assertion is even checked. The new signature counter
+// - An assertion draws on the same attempt budget as TOTP and recovery codes
+//   (factor-attempts.ts): a refused one is a failed login in the shared throttle, and
+//   the fifth wrong answer of any kind ends the pending session; while the account is
+//   backed off, no assertion is even checked. The new signature counter
 //   is stored before the session completes, and completing moves it to a new cookie
 //   value (sessions.complete), so the pre-login cookie stops working.
 
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance } from 'fastify';
-import { LoginThrottle } from '../auth/throttle.ts';
 import {
   authenticationOptions,
   findWebAuthnFactor,
@@ -26,14 +26,14 @@ import {
   verifyRegistration,
   webauthnConfig,
 } from '../auth/webauthn.ts';
+import type { FactorAttempts } from './factor-attempts.ts';
 import { nameSchema, newFactor, recordFactor, strictBody } from './factor-routes.ts';
-import { clearSessionCookie, WebError } from './http.ts';
+import { WebError } from './http.ts';
 import type { WebServerDeps } from './server.ts';
 import type { WebSessions } from './sessions.ts';
 
 const REGISTER = 'webauthn-register:';
 const LOGIN = 'webauthn-login:';
-const MAX_FAILURES = 5;
 
 const b64 = { type: 'string', minLength: 1, maxLength: 4096 };
 const credential = (response: Record<string, unknown>, required: string[]) => ({
@@ -78,10 +78,9 @@ export function registerWebAuthnRoutes(
   d: WebServerDeps,
   sessions: WebSessions,
   origin: () => string,
+  attempts: FactorAttempts,
 ): void {
   const { store } = d;
-  const throttle = new LoginThrottle(store);
-  const failures = new Map<string, number>();
   const rp = () => webauthnConfig({ rpId: d.config.hostname, rpName: 'Sealpost', origins: [origin()] });
 
   app.post('/api/auth/factors/webauthn/options', async (request) => {
@@ -149,35 +148,15 @@ export function registerWebAuthnRoutes(
       const expectedChallenge = taken(c.session.challenge, LOGIN);
       if (expectedChallenge === null) throw new WebError(409, 'no-challenge', 'ask for options first');
       await store.setWebSessionChallenge(idHash, null);
-      const user = (await store.getAccount(accountId))?.address ?? accountId;
-      const blocked = (await throttle.waitMs(c.client.address, user)) > 0;
-      const factor = findWebAuthnFactor(await store.listFactors(accountId), response);
-      let ok = false;
-      if (!blocked && factor !== null) {
+      const refused = new WebError(401, 'invalid-assertion', 'the security key answer was refused');
+      await attempts.attempt(c, reply, 'webauthn', refused, async () => {
+        const factor = findWebAuthnFactor(await store.listFactors(accountId), response);
+        if (factor === null) return false;
         const r = await verifyAuthentication(rp(), { response, expectedChallenge, factor });
         if (r.ok) await store.updateWebauthnCounter(factor.id, r.newCounter, sessions.now());
         else d.logger.info({ reason: r.reason, account: accountId }, 'webauthn: assertion refused');
-        ok = r.ok;
-      }
-      sessions.record(c.client, {
-        accountId,
-        kind: 'web-second-factor',
-        success: ok,
-        factor: 'webauthn',
-        detail: null,
+        return r.ok;
       });
-      if (!ok) {
-        await throttle.failure(c.client.address, user);
-        const n = (failures.get(idHash) ?? 0) + 1;
-        failures.set(idHash, n);
-        if (n >= MAX_FAILURES) {
-          failures.delete(idHash);
-          await store.deleteWebSession(idHash);
-          clearSessionCookie(reply);
-        }
-        throw new WebError(401, 'invalid-assertion', 'the security key answer was refused');
-      }
-      failures.delete(idHash);
       return sessions.complete(reply, c.session, 'webauthn');
     },
   );
