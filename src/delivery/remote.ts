@@ -17,6 +17,10 @@
 // - Addresses outside the allowed set (loopback, private, link-local… unless
 //   delivery.allow_private_addresses) are never connected to.
 // - Content is never logged.
+// - Connection caching (as Postfix does): a connection that ends a transaction cleanly
+//   is kept ready for IDLE_MS and reused for the next message to the same address under
+//   the same TLS plan (RFC 5321 §4.1.4: several transactions per session), at most
+//   per_destination_concurrency per address; it is closed with QUIT when idle or on stop.
 
 import net from 'node:net';
 import type { Config } from '../config/index.ts';
@@ -79,6 +83,8 @@ export function publicAddressFilter(): (address: string) => boolean {
   };
 }
 
+const IDLE_MS = 5000;
+
 type HostOutcome =
   | { kind: 'answered'; results: Map<number, AttemptResult> }
   | { kind: 'failed'; result: AttemptResult };
@@ -86,6 +92,8 @@ type HostOutcome =
 export class SmtpRemoteTransport implements RemoteTransport {
   readonly #d: RemoteDeps;
   readonly #filter: (address: string) => boolean;
+  readonly #idle = new Map<string, { conn: SmtpClientConnection; timer: NodeJS.Timeout }[]>();
+  #closed = false;
 
   constructor(deps: RemoteDeps) {
     this.#d = deps;
@@ -129,6 +137,53 @@ export class SmtpRemoteTransport implements RemoteTransport {
     return results;
   }
 
+  /** Close every cached connection (the delivery role stops). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const all = [...this.#idle.values()].flat();
+    this.#idle.clear();
+    await Promise.all(
+      all.map(({ conn, timer }) => {
+        clearTimeout(timer);
+        return conn.quit().catch(() => undefined);
+      }),
+    );
+  }
+
+  #take(key: string): SmtpClientConnection | null {
+    const list = this.#idle.get(key);
+    while (list && list.length > 0) {
+      const entry = list.pop()!;
+      clearTimeout(entry.timer);
+      if (entry.conn.state === 'ready') return entry.conn;
+      entry.conn.quit().catch(() => undefined);
+    }
+    return null;
+  }
+
+  #give(key: string, conn: SmtpClientConnection): void {
+    const list = this.#idle.get(key) ?? [];
+    if (
+      this.#closed ||
+      conn.state !== 'ready' ||
+      list.length >= this.#d.config.delivery.per_destination_concurrency
+    ) {
+      conn.quit().catch(() => undefined);
+      return;
+    }
+    const entry = {
+      conn,
+      timer: setTimeout(() => {
+        const at = list.indexOf(entry);
+        if (at >= 0) list.splice(at, 1);
+        conn.quit().catch(() => undefined);
+      }, IDLE_MS),
+    };
+    entry.timer.unref();
+    list.push(entry);
+    this.#idle.set(key, list);
+  }
+
   /** One address of one MX host: TLS as planned, cleartext only where the plan allows. */
   async #tryHost(
     message: OpenedMessage,
@@ -139,9 +194,14 @@ export class SmtpRemoteTransport implements RemoteTransport {
     const { plan, host } = candidate;
     const servername = plan.check.kind === 'dane' ? (plan.check.names[0] ?? host.name) : host.name;
     const verify = certificateVerifier(plan.check);
+    let key = `${address}|${servername}|${plan.tls}|${plan.check.kind}|${plan.enforceCheck}`;
     let conn: SmtpClientConnection;
+    const cached = this.#take(key) ?? this.#take(`${key}|cleartext`);
     try {
-      conn = await this.#open(address, servername, { mode: plan.tls, verify });
+      if (cached !== null) {
+        conn = cached;
+        if (cached.tls === null) key = `${key}|cleartext`;
+      } else conn = await this.#open(address, servername, { mode: plan.tls, verify });
     } catch (e) {
       const tlsKind = tlsFailureKind(e);
       if (tlsKind === null) return { kind: 'failed', result: connectionFailure(e, host.name) };
@@ -160,11 +220,12 @@ export class SmtpRemoteTransport implements RemoteTransport {
       }
       try {
         conn = await this.#open(address, servername, { mode: 'none' });
+        key = `${key}|cleartext`;
       } catch (e2) {
         return { kind: 'failed', result: connectionFailure(e2, host.name) };
       }
     }
-    if (conn.tls !== null) {
+    if (conn.tls !== null && cached === null) {
       if (conn.tls.verified) this.#d.tlsRpt?.record(candidate.rptPolicy, { ok: true });
       else this.#rpt(candidate, address, 'certificate-not-trusted');
     }
@@ -201,7 +262,7 @@ export class SmtpRemoteTransport implements RemoteTransport {
       );
       return { kind: 'answered', results };
     } finally {
-      await conn.quit().catch(() => undefined);
+      this.#give(key, conn);
     }
   }
 

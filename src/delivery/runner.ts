@@ -40,6 +40,8 @@ export interface AttemptResult {
 
 /** Hands a message to other domains' servers (delivery/remote.ts). */
 export interface RemoteTransport {
+  /** Let go of cached connections (the runner stops). */
+  close?(): Promise<void>;
   /** Deliver to recipients of one domain; a result for every recipient given. */
   deliver(
     message: OpenedMessage,
@@ -102,6 +104,7 @@ export class DeliveryRunner {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     await Promise.allSettled([...this.#work]);
+    await this.#d.remote?.close?.();
   }
 
   /** Run one pass and wait for every attempt it started (tests, `queue flush`). */
