@@ -1,6 +1,7 @@
 // The /api/auth endpoints (issue 4 items 4 and 6): password login with a second
-// factor (TOTP or a recovery code), logout, who-am-I, the owner's session list and
-// revocation, and short-lived access tokens for webmail and JMAP.
+// factor (TOTP or a recovery code), logout, who-am-I (by cookie: /session; by access
+// token: /whoami), the owner's session list and revocation, and short-lived access
+// tokens for webmail and JMAP.
 //
 // Invariants:
 // - Every body has a strict JSON schema (no extra keys, bounded strings); login
@@ -21,6 +22,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PasswordLogin } from '../auth/password-login.ts';
 import type { TokenSigner } from '../auth/tokens.ts';
 import type { Store } from '../store/types.ts';
+import type { BearerAuth } from './bearer.ts';
+import { bearerOf } from './bearer.ts';
 import type { FactorAttempts } from './factor-attempts.ts';
 import { checkOrigin, clearSessionCookie, clientOf, setSessionCookie, WebError } from './http.ts';
 import { availableFactors, checkRecoveryCode, checkTotp, type FactorDeps } from './second-factor.ts';
@@ -35,6 +38,8 @@ export interface AuthRouteDeps {
   readonly signer: TokenSigner;
   /** The per-session attempt budget shared with WebAuthn (and the login throttle behind it). */
   readonly attempts: FactorAttempts;
+  /** The access-token check (RFC 6750) of every API that takes Bearer tokens. */
+  readonly bearer: BearerAuth;
   readonly origin: () => string;
 }
 
@@ -112,6 +117,19 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void
     const c = await sessions.require(request, true);
     const account = await store.getAccount(c.session.accountId);
     return { account: account?.address ?? null, ...view(c) };
+  });
+
+  // Who a webmail access token speaks for: the first consumer of Bearer tokens, and the
+  // way a client checks one (401 with WWW-Authenticate when refused, bearer.ts).
+  app.get('/api/auth/whoami', { preHandler: d.bearer.preHandler('webmail') }, async (request) => {
+    const b = bearerOf(request);
+    return {
+      account: b.address,
+      audience: b.claims.aud,
+      session: b.claims.sid,
+      scope: b.claims.scope,
+      expiresAt: b.claims.exp * 1000,
+    };
   });
 
   app.get('/api/auth/sessions', async (request) => {

@@ -18,11 +18,14 @@ export const CSRF_HEADER = 'x-csrf-token';
 export class WebError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  /** Response headers the answer needs, e.g. WWW-Authenticate on a 401 (RFC 6750 §3). */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'WebError';
     this.status = status;
     this.code = code;
+    this.headers = headers;
   }
 }
 

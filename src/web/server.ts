@@ -20,7 +20,7 @@ import Fastify, { type FastifyError } from 'fastify';
 import type { AuditLog } from '../audit/log.ts';
 import type { PasswordLogin } from '../auth/password-login.ts';
 import { LoginThrottle } from '../auth/throttle.ts';
-import { tokenSigner } from '../auth/tokens.ts';
+import { tokenSigner, tokenVerifier } from '../auth/tokens.ts';
 import type { Config } from '../config/index.ts';
 import type { MasterKeyRing } from '../crypto/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -30,6 +30,7 @@ import type { Store } from '../store/types.ts';
 import { attachToTlsServer, type CertificateSource, tlsServerOptions } from '../tls/index.ts';
 import { registerAccountRoutes } from './account-routes.ts';
 import { registerAuthRoutes } from './auth-routes.ts';
+import { BearerAuth } from './bearer.ts';
 import { FactorAttempts } from './factor-attempts.ts';
 import { registerFactorRoutes } from './factor-routes.ts';
 import { SECURITY_HEADERS, WebError } from './http.ts';
@@ -102,7 +103,10 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
   const log = d.logger;
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof WebError) {
-      return reply.status(error.status).send({ error: error.code, message: error.message });
+      return reply
+        .status(error.status)
+        .headers(error.headers)
+        .send({ error: error.code, message: error.message });
     }
     if (error.validation !== undefined) {
       return reply
@@ -145,6 +149,12 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
     origin,
   });
   const attempts = new FactorAttempts({ store: d.store, throttle: new LoginThrottle(d.store), sessions });
+  // Every API that takes access tokens checks them here (bearer.preHandler(audience)).
+  const bearer = new BearerAuth({
+    verifier: tokenVerifier(d.keys, { issuer: d.config.hostname, now }),
+    store: d.store,
+    sessions,
+  });
   registerAuthRoutes(app, {
     store: d.store,
     login: d.login,
@@ -152,6 +162,7 @@ export async function createWebServer(d: WebServerDeps): Promise<WebServer> {
     factors: { store: d.store, accountKeys: d.accountKeys, recoveryKey: recoveryCodeKey(d.keys), now },
     signer: tokenSigner(d.keys, { issuer: d.config.hostname, now }),
     attempts,
+    bearer,
     origin,
   });
   registerAccountRoutes(app, {
