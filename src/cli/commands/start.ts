@@ -83,7 +83,7 @@ export async function startCommand(ctx: CommandContext): Promise<void> {
 
   const processes = workers <= 1 ? 'one process' : `${workers} worker processes`;
   const lines = [`Sealpost is running (${config.hostname}), data in ${config.data_dir}, ${processes}`];
-  for (const l of server.listening) lines.push(`  ${l.role.padEnd(6)} ${describeListener(l)}`);
+  for (const l of server.listening) lines.push(`  ${l.role.padEnd(10)} ${describeListener(l)}`);
   if (firstRun !== null) {
     lines.push(
       '',
@@ -96,6 +96,8 @@ export async function startCommand(ctx: CommandContext): Promise<void> {
       '',
       'Send it a message:',
       `  swaks --server 127.0.0.1:${server.listening.find((l) => l.role === 'mx')?.port ?? DEV.mxPort} --from you@example.org --to ${DEV.user}`,
+      'Send one as the user, through submission (asks for the password):',
+      `  swaks --server 127.0.0.1:${server.listening.find((l) => l.role === 'submission' && l.security === 'tls')?.port ?? DEV.submissionPort} --tls-on-connect --auth-user ${DEV.user} --from ${DEV.user} --to ${DEV.user}`,
       'Read it with any IMAP client (the certificate is self-signed), e.g.:',
       `  curl -k --user ${DEV.user} "imaps://127.0.0.1:${server.listening.find((l) => l.role === 'imap')?.port ?? DEV.imapPort}/INBOX;UID=1"`,
       'Stop with Ctrl-C; `npm start` again reuses the same data.',
