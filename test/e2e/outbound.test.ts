@@ -26,6 +26,8 @@ const ALICE = 'alice@sender.test';
 const BOB = 'bob@receiver.test';
 const CAROL = 'carol@strict.test';
 const DAN = 'dan@testing.test';
+const ERIN = 'erin@dane.test';
+const FAY = 'fay@badane.test';
 
 async function waitFor<T>(what: string, fn: () => Promise<T | null>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
@@ -64,8 +66,8 @@ describe('outbound: submission on one instance, delivery to another', () => {
     });
 
     receiver = await install({
-      domains: ['receiver.test', 'strict.test', 'testing.test'],
-      users: [BOB, CAROL, DAN],
+      domains: ['receiver.test', 'strict.test', 'testing.test', 'dane.test', 'badane.test'],
+      users: [BOB, CAROL, DAN, ERIN, FAY],
       env: {
         ...shared,
         SEALPOST_HOSTNAME: 'mx.receiver.test',
@@ -91,6 +93,7 @@ describe('outbound: submission on one instance, delivery to another', () => {
         SEALPOST_DELIVERY_QUEUE_LIFETIME_HOURS: '0.002', // 7.2 s: "later bounced" within the test
         SEALPOST_DELIVERY_TLS_CA_FILE: caFile,
         SEALPOST_DELIVERY_MTA_STS_PORT: String(policyHost.port),
+        SEALPOST_DNS_DNSSEC: 'true', // the test DNS server sets AD=1 for zones marked secure
       },
     });
 
@@ -106,6 +109,22 @@ describe('outbound: submission on one instance, delivery to another', () => {
     dns.set('_mta-sts.testing.test', 'TXT', ['v=STSv1; id=testing1']);
     dns.set('mta-sts.testing.test', 'A', ['127.0.0.1']);
     dns.set('_smtp._tls.testing.test', 'TXT', ['v=TLSRPTv1; rua=mailto:dan@testing.test']);
+    // DANE: dane.test pins the receiver's key (DANE-EE, SPKI, SHA-256); badane.test pins another.
+    const { X509Certificate, createHash } = await import('node:crypto');
+    const { readFileSync } = await import('node:fs');
+    const receiverCert = new X509Certificate(readFileSync(receiver.config().tls.cert_file));
+    const spki = receiverCert.publicKey.export({ type: 'spki', format: 'der' });
+    for (const [zone, digest] of [
+      ['dane.test', createHash('sha256').update(spki).digest()],
+      ['badane.test', createHash('sha256').update('some other key').digest()],
+    ] as const) {
+      dns.set(zone, 'MX', [{ preference: 10, exchange: `mx.${zone}` }]);
+      dns.set(`mx.${zone}`, 'A', ['127.0.0.3']);
+      dns.set(`_25._tcp.mx.${zone}`, 'TLSA', [
+        { usage: 3, selector: 1, matchingType: 1, certificate: digest },
+      ]);
+      dns.setSecure(zone);
+    }
     dns.set('sender.test', 'TXT', ['v=spf1 ip4:127.0.0.2 -all']);
     dns.set('_dmarc.sender.test', 'TXT', ['v=DMARC1; p=reject']);
     dns.set('mx.sender.test', 'A', ['127.0.0.2']);
@@ -248,5 +267,26 @@ describe('outbound: submission on one instance, delivery to another', () => {
       ),
       JSON.stringify(policy),
     );
+  });
+
+  it('DANE: a TLSA record pinning the receiver key is honoured; a wrong pin defers the mail', async () => {
+    await send(ERIN, 'Pinned by DANE', 'hello');
+    const got = await waitFor('delivery to erin', async () => {
+      const list = await readMailbox(receiver, ERIN);
+      return list.length > 0 ? list[0]! : null;
+    });
+    assert.match(got.raw, /with ESMTPS /);
+    const info = await send(FAY, 'Wrong pin', 'must not travel');
+    const id = /queued as (que_\S+)/.exec(info.response)?.[1];
+    assert.ok(id);
+    const bounce = await waitFor('the bounce', async () => {
+      const inbox = await readMailbox(sender, ALICE);
+      return (
+        inbox.find((m) => /Undelivered/.test(m.summary.subject ?? '') && m.raw.includes('fay@badane.test')) ??
+        null
+      );
+    });
+    assert.match(bounce.raw, /TLS with mx\.badane\.test failed and its policy forbids cleartext/);
+    assert.equal((await readMailbox(receiver, FAY)).length, 0, 'nothing reached the receiver');
   });
 });
