@@ -1,4 +1,5 @@
-// `sealpost user add|list|passwd|disable|enable|quota|delete ADDRESS`
+// `sealpost user add|list|passwd|disable|enable|quota|delete ADDRESS`, and the
+// identity commands of user-security.ts: sessions, factors, security-log.
 
 import { addAccount, deleteAccount, setDisabled, setPassword, setQuota } from '../../admin/accounts.ts';
 import { parseSize } from '../../config/index.ts';
@@ -6,9 +7,9 @@ import { SealpostError } from '../../core/errors.ts';
 import type { Account } from '../../store/types.ts';
 import { arg, type CommandContext, cliActor, emit, flagString, withRuntime } from '../context.ts';
 import { generatePassword, readNewPassword } from '../password-input.ts';
+import { SECURITY_USAGE, userSecurityCommand } from './user-security.ts';
 
-const USAGE =
-  'usage: sealpost user add ADDRESS [--generate] [--quota SIZE] | list [--domain D] | passwd ADDRESS [--generate] | disable ADDRESS | enable ADDRESS | quota ADDRESS SIZE | delete ADDRESS --yes';
+const USAGE = `usage: sealpost user add ADDRESS [--generate] [--quota SIZE] | list [--domain D] | passwd ADDRESS [--generate] | disable ADDRESS | enable ADDRESS | quota ADDRESS SIZE | delete ADDRESS --yes | ${SECURITY_USAGE.replace('sealpost user ', '')}`;
 
 function view(a: Account) {
   return {
@@ -39,6 +40,7 @@ export async function userCommand(ctx: CommandContext): Promise<void> {
   const sub = ctx.args[0];
   const rest = { ...ctx, args: ctx.args.slice(1) };
   const actor = cliActor();
+  if (await userSecurityCommand(ctx, sub, rest)) return;
   switch (sub) {
     case 'add':
       return withRuntime(ctx, async (rt) => {
