@@ -58,6 +58,9 @@ describe('web role: one attempt budget for every second factor of a pending logi
       if (!near.includes(c)) return c;
     }
   };
+  /** The account's failure count in the shared login throttle (auth/throttle.ts keys). */
+  const accountFailures = async (address: string) =>
+    (await srv.server.runtime.store.getLoginCounters([`u:${address}`]))[0]?.failures ?? 0;
   const eventsOf = async (address: string) => {
     const store = srv.server.runtime.store;
     const account = (await store.getAccountByAddress(address))!;
@@ -97,6 +100,7 @@ describe('web role: one attempt budget for every second factor of a pending logi
       if (i < 5) assert.equal((await b.req('GET', '/api/auth/session')).json['pending'], true);
     }
     assert.equal(b.cookie, null, 'the fifth failure clears the cookie');
+    assert.equal(await accountFailures('frank@sealpost.test'), 5, 'each failure counts against the account');
     // The session is gone on the server, not only from this browser.
     const replay = browser();
     [replay.cookie, replay.csrf] = [cookie, csrf];
@@ -191,6 +195,11 @@ describe('web role: one attempt budget for every second factor of a pending logi
     assert.equal(fifth.status, 401);
     assert.equal(fifth.json['error'], 'invalid-assertion');
     assert.equal(b.cookie, null);
+    assert.equal(
+      await accountFailures('heidi@sealpost.test'),
+      5,
+      'WebAuthn failures count in the throttle too',
+    );
     // The key's right answer cannot revive the ended session.
     const replay = browser();
     [replay.cookie, replay.csrf] = [cookie, csrf];
