@@ -12,7 +12,6 @@
 //
 //   node bench/delivery.ts [--count 1000] [--concurrency 20] [--size 4096] [--warmup 40]
 
-import assert from 'node:assert/strict';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
@@ -20,7 +19,8 @@ import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { startDnsServer } from '../test/support/dns-server.ts';
 import { readMailbox } from '../test/support/mailbox.ts';
-import { freePort, install, PASSWORD, runCli, startChild } from '../test/support/server.ts';
+import { publishSender, senderEnv } from '../test/support/outbound.ts';
+import { freePort, install, PASSWORD, startChild } from '../test/support/server.ts';
 import { processCpuSeconds } from './lib/cpu.ts';
 
 const log = (line: string) => process.stderr.write(`delivery: ${line}\n`);
@@ -132,12 +132,14 @@ async function main(): Promise<void> {
     domains: ['sender.test'],
     users: [ALICE],
     env: {
-      ...shared,
-      SEALPOST_HOSTNAME: 'mx.sender.test',
+      ...senderEnv({
+        dnsPort: dns.port,
+        hostname: 'mx.sender.test',
+        sourceAddress: '127.0.0.2',
+        remotePort: mxPort,
+      }),
       SEALPOST_SUBMISSION_PORT: String(submissionPort),
-      SEALPOST_DELIVERY_ALLOW_PRIVATE_ADDRESSES: 'true',
-      SEALPOST_DELIVERY_REMOTE_PORT: String(mxPort),
-      SEALPOST_DELIVERY_SOURCE_ADDRESS: '127.0.0.2',
+      // The abuse guard stays on, with limits a benchmark does not reach.
       SEALPOST_ABUSE_MESSAGES_PER_HOUR: '1000000',
       SEALPOST_ABUSE_MESSAGES_PER_DAY: '1000000',
       SEALPOST_ABUSE_NEW_RECIPIENTS_PER_HOUR: '1000000',
@@ -147,18 +149,7 @@ async function main(): Promise<void> {
   });
   dns.set('receiver.test', 'MX', [{ preference: 10, exchange: 'mx.receiver.test' }]);
   dns.set('mx.receiver.test', 'A', ['127.0.0.3']);
-  dns.set('sender.test', 'TXT', ['v=spf1 ip4:127.0.0.2 -all']);
-  dns.set('_dmarc.sender.test', 'TXT', ['v=DMARC1; p=reject']);
-  dns.set('mx.sender.test', 'A', ['127.0.0.2']);
-  const gen = await runCli(sender, ['dkim', 'generate', 'sender.test']);
-  const generation = /sealpost dkim activate sender\.test (sp\d{6})/.exec(gen.stdout)?.[1];
-  assert.ok(generation, gen.stderr);
-  for (const r of JSON.parse((await runCli(sender, ['dkim', 'dns', 'sender.test', '--json'])).stdout) as {
-    name: string;
-    value: string;
-  }[])
-    dns.set(r.name, 'TXT', [r.value]);
-  assert.equal((await runCli(sender, ['dkim', 'activate', 'sender.test', generation])).code, 0);
+  await publishSender(sender, dns, 'sender.test', 'mx.sender.test', '127.0.0.2');
 
   const receiverChild = await startChild(receiver, mxPort);
   const senderChild = await startChild(sender, await freePort());

@@ -14,6 +14,7 @@ import { deleteAccount } from '../../src/admin/accounts.ts';
 import { type RunningServer, startServer } from '../../src/app/start.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { readMailbox } from '../support/mailbox.ts';
+import { saslPlain as plain, waitFor } from '../support/outbound.ts';
 import {
   type InProcess,
   type Installation,
@@ -31,20 +32,6 @@ const BOB = 'bob@sealpost.test';
 const DAVE = 'dave@sealpost.test';
 const CAROL = 'carol@sealpost.test';
 const POSTMASTER = 'postmaster@sealpost.test';
-
-function plain(user: string, pass: string): string {
-  return Buffer.from(`\0${user}\0${pass}`).toString('base64');
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * Seed `hours` past hours (ending two hours ago) of one message each to the same

@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
 import { type DnsTestServer, startDnsServer } from '../support/dns-server.ts';
 import { readMailbox } from '../support/mailbox.ts';
+import { senderEnv } from '../support/outbound.ts';
 import {
   type Child,
   freePort,
@@ -58,12 +59,13 @@ describe('kill -9 of the delivery role mid-queue', () => {
       domains: ['sender.test'],
       users: [ALICE],
       env: {
-        ...shared,
-        SEALPOST_HOSTNAME: 'mx.sender.test',
+        ...senderEnv({
+          dnsPort: dns.port,
+          hostname: 'mx.sender.test',
+          sourceAddress: '127.0.0.2',
+          remotePort: mxPort,
+        }),
         SEALPOST_SUBMISSION_PORT: String(submissionPort),
-        SEALPOST_DELIVERY_ALLOW_PRIVATE_ADDRESSES: 'true',
-        SEALPOST_DELIVERY_REMOTE_PORT: String(mxPort),
-        SEALPOST_DELIVERY_SOURCE_ADDRESS: '127.0.0.2',
         SEALPOST_DELIVERY_FIRST_RETRY_SECONDS: '1',
         SEALPOST_DELIVERY_MAX_RETRY_MINUTES: '1',
         SEALPOST_DELIVERY_CONNECT_TIMEOUT_SECONDS: '2',

@@ -8,16 +8,15 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import nodemailer from 'nodemailer';
 import { type DnsTestServer, startDnsServer } from '../support/dns-server.ts';
 import { createTestCa, type HttpsTestServer, startHttpsServer } from '../support/https-server.ts';
 import { readMailbox } from '../support/mailbox.ts';
+import { publishSender, senderEnv, submit, waitFor } from '../support/outbound.ts';
 import {
   freePort,
   type InProcess,
   type Installation,
   install,
-  PASSWORD,
   runCli,
   startInProcess,
 } from '../support/server.ts';
@@ -28,16 +27,6 @@ const CAROL = 'carol@strict.test';
 const DAN = 'dan@testing.test';
 const ERIN = 'erin@dane.test';
 const FAY = 'fay@badane.test';
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 describe('outbound: submission on one instance, delivery to another', () => {
   let dns: DnsTestServer;
@@ -83,11 +72,12 @@ describe('outbound: submission on one instance, delivery to another', () => {
       domains: ['sender.test'],
       users: [ALICE],
       env: {
-        ...shared,
-        SEALPOST_HOSTNAME: 'mx.sender.test',
-        SEALPOST_DELIVERY_ALLOW_PRIVATE_ADDRESSES: 'true',
-        SEALPOST_DELIVERY_REMOTE_PORT: String(mxPort),
-        SEALPOST_DELIVERY_SOURCE_ADDRESS: '127.0.0.2',
+        ...senderEnv({
+          dnsPort: dns.port,
+          hostname: 'mx.sender.test',
+          sourceAddress: '127.0.0.2',
+          remotePort: mxPort,
+        }),
         SEALPOST_DELIVERY_FIRST_RETRY_SECONDS: '1',
         SEALPOST_DELIVERY_MAX_RETRY_MINUTES: '1',
         SEALPOST_DELIVERY_QUEUE_LIFETIME_HOURS: '0.002', // 7.2 s: "later bounced" within the test
@@ -97,7 +87,7 @@ describe('outbound: submission on one instance, delivery to another', () => {
       },
     });
 
-    // DNS: the receiver's domains, the sender's SPF/DMARC, and its DKIM keys as printed.
+    // DNS: the receiver's domains (MX, MTA-STS, TLS-RPT, DANE) and the sender's SPF/DMARC/DKIM.
     dns.set('receiver.test', 'MX', [{ preference: 10, exchange: 'mx.receiver.test' }]);
     dns.set('mx.receiver.test', 'A', ['127.0.0.3']);
     dns.set('strict.test', 'MX', [{ preference: 10, exchange: 'mx.strict.test' }]);
@@ -125,20 +115,7 @@ describe('outbound: submission on one instance, delivery to another', () => {
       ]);
       dns.setSecure(zone);
     }
-    dns.set('sender.test', 'TXT', ['v=spf1 ip4:127.0.0.2 -all']);
-    dns.set('_dmarc.sender.test', 'TXT', ['v=DMARC1; p=reject']);
-    dns.set('mx.sender.test', 'A', ['127.0.0.2']);
-    const gen = await runCli(sender, ['dkim', 'generate', 'sender.test']);
-    assert.equal(gen.code, 0, gen.stderr);
-    const generation = /sealpost dkim activate sender\.test (sp\d{6})/.exec(gen.stdout)?.[1];
-    assert.ok(generation, gen.stdout);
-    const records = JSON.parse((await runCli(sender, ['dkim', 'dns', 'sender.test', '--json'])).stdout) as {
-      name: string;
-      value: string;
-    }[];
-    for (const r of records) dns.set(r.name, 'TXT', [r.value]);
-    const act = await runCli(sender, ['dkim', 'activate', 'sender.test', generation]);
-    assert.equal(act.code, 0, act.stderr);
+    await publishSender(sender, dns, 'sender.test', 'mx.sender.test', '127.0.0.2');
 
     receiverSrv = await startInProcess(receiver);
     senderSrv = await startInProcess(sender);
@@ -157,15 +134,7 @@ describe('outbound: submission on one instance, delivery to another', () => {
   });
 
   const send = (to: string, subject: string, text: string) =>
-    nodemailer
-      .createTransport({
-        host: '127.0.0.1',
-        port: submissionPort,
-        secure: true,
-        auth: { user: ALICE, pass: PASSWORD },
-        tls: { rejectUnauthorized: false },
-      })
-      .sendMail({ from: ALICE, to, subject, text });
+    submit(submissionPort, ALICE, { to, subject, text });
 
   it('delivers over TLS, DKIM-signed twice; DKIM, SPF and DMARC pass at the receiver', async () => {
     const body = 'Line one\n.\n..two dots\nlast line without newline';
@@ -193,8 +162,7 @@ describe('outbound: submission on one instance, delivery to another', () => {
       ? (await readMailbox(receiver, CAROL)).length
       : 0;
     const info = await send(CAROL, 'Must not travel', 'secret');
-    const id = /queued as (que_\S+)/.exec(info.response)?.[1];
-    assert.ok(id);
+    const id = info.queueId;
     const deferred = await waitFor('a deferral', async () => {
       const r = await runCli(sender, ['queue', 'show', id, '--json']);
       if (r.code !== 0) return null;
@@ -276,9 +244,7 @@ describe('outbound: submission on one instance, delivery to another', () => {
       return list.length > 0 ? list[0]! : null;
     });
     assert.match(got.raw, /with ESMTPS /);
-    const info = await send(FAY, 'Wrong pin', 'must not travel');
-    const id = /queued as (que_\S+)/.exec(info.response)?.[1];
-    assert.ok(id);
+    await send(FAY, 'Wrong pin', 'must not travel');
     const bounce = await waitFor('the bounce', async () => {
       const inbox = await readMailbox(sender, ALICE);
       return (

@@ -13,31 +13,15 @@ import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
 import { type DnsTestServer, startDnsServer } from '../support/dns-server.ts';
 import { readMailbox } from '../support/mailbox.ts';
+import { publishSender, senderEnv, waitFor } from '../support/outbound.ts';
 import { type PostfixReceiver, postfixUnavailable, startPostfix } from '../support/postfix.ts';
-import {
-  type InProcess,
-  type Installation,
-  install,
-  PASSWORD,
-  runCli,
-  startInProcess,
-} from '../support/server.ts';
+import { type InProcess, type Installation, install, PASSWORD, startInProcess } from '../support/server.ts';
 
 const ALICE = 'alice@sender.test';
 const USER = 'user@postfix.test';
 const UNKNOWN = 'nobody@postfix.test';
 const POSTFIX_ADDRESS = '127.0.0.4';
 const SENDER_ADDRESS = '127.0.0.2';
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null> | T | null, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 /** The header fields of a message as one unfolded line each (LF or CRLF line ends). */
 function headerFields(raw: string): string[] {
@@ -87,36 +71,19 @@ describe('outbound interoperability: Sealpost to Postfix with OpenDKIM', {
     sender = await install({
       domains: ['sender.test'],
       users: [ALICE],
-      env: {
-        SEALPOST_DNS_SERVERS: `127.0.0.1:${dns.port}`,
-        SEALPOST_LOG_LEVEL: 'warn',
-        SEALPOST_HOSTNAME: 'mx.sender.test',
-        SEALPOST_DELIVERY_ALLOW_PRIVATE_ADDRESSES: 'true',
-        SEALPOST_DELIVERY_REMOTE_PORT: '25',
-        SEALPOST_DELIVERY_SOURCE_ADDRESS: SENDER_ADDRESS,
-      },
+      env: senderEnv({
+        dnsPort: dns.port,
+        hostname: 'mx.sender.test',
+        sourceAddress: SENDER_ADDRESS,
+        remotePort: 25,
+      }),
     });
     dns.set('postfix.test', 'MX', [{ preference: 10, exchange: 'mx.postfix.test' }]);
     dns.set('mx.postfix.test', 'A', [POSTFIX_ADDRESS]);
-    dns.set('sender.test', 'TXT', [`v=spf1 ip4:${SENDER_ADDRESS} -all`]);
-    dns.set('mx.sender.test', 'A', [SENDER_ADDRESS]);
-    const gen = await runCli(sender, ['dkim', 'generate', 'sender.test']);
-    assert.equal(gen.code, 0, gen.stderr);
-    const generation = /sealpost dkim activate sender\.test (sp\d{6})/.exec(gen.stdout)?.[1];
-    assert.ok(generation, gen.stdout);
-    const records = JSON.parse((await runCli(sender, ['dkim', 'dns', 'sender.test', '--json'])).stdout) as {
-      name: string;
-      value: string;
-    }[];
-    for (const r of records) dns.set(r.name, 'TXT', [r.value]);
-    selectors = records.map((r) => r.name.split('.')[0]!).sort();
-    assert.deepEqual(
-      selectors,
-      [`${generation}e`, `${generation}r`],
-      'one Ed25519 and one RSA key are published',
-    );
-    const act = await runCli(sender, ['dkim', 'activate', 'sender.test', generation]);
-    assert.equal(act.code, 0, act.stderr);
+    selectors = await publishSender(sender, dns, 'sender.test', 'mx.sender.test', SENDER_ADDRESS);
+    assert.equal(selectors.length, 2, 'one Ed25519 and one RSA key are published');
+    assert.match(selectors[0]!, /^sp\d{6}e$/);
+    assert.match(selectors[1]!, /^sp\d{6}r$/);
 
     senderSrv = await startInProcess(sender);
     submissionPort = senderSrv.server.listening.find(

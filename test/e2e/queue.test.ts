@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
 import { type DnsTestServer, startDnsServer } from '../support/dns-server.ts';
 import { readMailbox } from '../support/mailbox.ts';
+import { waitFor } from '../support/outbound.ts';
 import {
   freePort,
   type InProcess,
@@ -25,16 +26,6 @@ interface Listed {
   mailFrom: string;
   recipients: { address: string; state: string; attempts: number; lastStatus: { text: string } | null }[];
   headers?: string;
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
 }
 
 describe('the outbound queue: waiting mail, delay notices and the queue CLI', () => {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
 import { newId } from '../../src/core/ids.ts';
 import { readMailbox } from '../support/mailbox.ts';
+import { saslPlain as plain, waitFor } from '../support/outbound.ts';
 import {
   freePort,
   type InProcess,
@@ -24,20 +25,6 @@ import { message, RawSmtp } from '../support/smtp-raw.ts';
 const ALICE = 'alice@sealpost.test';
 const BOB = 'bob@sealpost.test';
 const CAROL = 'carol@sealpost.test';
-
-function plain(user: string, pass: string): string {
-  return Buffer.from(`\0${user}\0${pass}`).toString('base64');
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('submission: AUTH, sender policy, queue and local delivery', () => {
   let inst: Installation;
