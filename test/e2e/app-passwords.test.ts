@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { appPasswordKey, hashAppSecret, newAppPassword } from '../../src/auth/app-password.ts';
-import { newId } from '../../src/core/ids.ts';
+import { addFactor } from '../support/factors.ts';
 import { imapPort, RawImap } from '../support/imap.ts';
 import {
   type InProcess,
@@ -132,21 +132,7 @@ describe('app passwords and second factors on IMAP and POP3', () => {
     const rt = await openStore(inst);
     try {
       const account = (await rt.store.getAccountByAddress(USER))!;
-      await rt.store.addFactor({
-        id: newId('acc'),
-        accountId: account.id,
-        kind: 'totp',
-        name: 'authenticator app',
-        createdAt: Date.now(),
-        lastUsedAt: null,
-        sealedSecret: new Uint8Array(40),
-        lastStep: null,
-        credentialId: null,
-        publicKey: null,
-        counter: null,
-        transports: null,
-        codeHashes: null,
-      });
+      await addFactor(rt, USER, { sealedSecret: new Uint8Array(40) });
       assert.match(await imapLogin(port, PASSWORD), /^a NO \[AUTHENTICATIONFAILED\]/);
       assert.match(await pop3Login(srv, PASSWORD), /^-ERR \[AUTH\]/);
       assert.match(await imapLogin(port, mail.password), /^a OK/);

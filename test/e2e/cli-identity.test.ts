@@ -6,9 +6,9 @@
 // actions and --limit with exit 2, changing nothing.
 
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { newTotpSecret } from '../../src/auth/totp.ts';
+import { addFactor } from '../support/factors.ts';
 import {
   HOSTNAME,
   type InProcess,
@@ -93,23 +93,12 @@ describe('sealpost user sessions | factors | security-log', () => {
     const codes = (await b.req('POST', '/api/auth/factors/recovery', {})).json['codes'] as string[];
     assert.equal(codes.length, 10);
     const rt = srv.server.runtime;
-    const bob = (await rt.store.getAccountByAddress('bob@sealpost.test'))!;
-    const totpId = randomUUID();
-    await rt.store.addFactor({
-      id: totpId,
-      accountId: bob.id,
-      kind: 'totp',
-      name: 'lost phone',
-      createdAt: Date.now(),
-      lastUsedAt: null,
-      sealedSecret: new Uint8Array(newTotpSecret()), // never opened in this test
-      lastStep: null,
-      credentialId: null,
-      publicKey: null,
-      counter: null,
-      transports: null,
-      codeHashes: null,
-    });
+    const totpId = (
+      await addFactor(rt, 'bob@sealpost.test', {
+        name: 'lost phone',
+        sealedSecret: new Uint8Array(newTotpSecret()),
+      })
+    ).id; // never opened
     const factors = await json<FactorRow[]>(['user', 'factors', 'bob@sealpost.test']);
     assert.deepEqual(factors.map((f) => [f.kind, f.name, f.remaining]).sort(), [
       ['recovery', 'Recovery codes', 10],

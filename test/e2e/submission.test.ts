@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
-import { newId } from '../../src/core/ids.ts';
+import { addFactor } from '../support/factors.ts';
 import { readMailbox } from '../support/mailbox.ts';
 import { saslPlain as plain, waitFor } from '../support/outbound.ts';
 import {
@@ -169,22 +169,7 @@ describe('submission: AUTH, sender policy, queue and local delivery', () => {
     const imapOnly = await add('imap');
     const rt = await openStore(inst);
     try {
-      const account = (await rt.store.getAccountByAddress(CAROL))!;
-      await rt.store.addFactor({
-        id: newId('acc'),
-        accountId: account.id,
-        kind: 'totp',
-        name: 'authenticator app',
-        createdAt: Date.now(),
-        lastUsedAt: null,
-        sealedSecret: new Uint8Array(40),
-        lastStep: null,
-        credentialId: null,
-        publicKey: null,
-        counter: null,
-        transports: null,
-        codeHashes: null,
-      });
+      await addFactor(rt, CAROL, { sealedSecret: new Uint8Array(40) });
     } finally {
       await rt.close();
     }

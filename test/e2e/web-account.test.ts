@@ -4,10 +4,8 @@
 // owner's security log, CSRF on every state change, and pending sessions refused.
 
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { newTotpSecret, sealTotpSecret } from '../../src/auth/totp.ts';
-import { AccountKeys } from '../../src/mail/account-keys.ts';
+import { addTotp } from '../support/factors.ts';
 import { imapPort, RawImap } from '../support/imap.ts';
 import {
   HOSTNAME,
@@ -70,25 +68,7 @@ describe('web role: the account owner API', () => {
     origin = `https://${HOSTNAME}:${web.port}`;
     imap = imapPort(srv.server);
     // Carol has a TOTP factor, so her web login stays pending.
-    const rt = srv.server.runtime;
-    const carol = (await rt.store.getAccountByAddress(CAROL))!;
-    const key = await new AccountKeys(rt.store, rt.keys, async () => rt.keys).current(carol.id);
-    const id = randomUUID();
-    await rt.store.addFactor({
-      id,
-      accountId: carol.id,
-      kind: 'totp',
-      name: 'phone',
-      createdAt: Date.now(),
-      lastUsedAt: null,
-      sealedSecret: sealTotpSecret(key.key, newTotpSecret(), carol.id, id),
-      lastStep: null,
-      credentialId: null,
-      publicKey: null,
-      counter: null,
-      transports: null,
-      codeHashes: null,
-    });
+    await addTotp(srv.server.runtime, CAROL);
     alice = browser();
     await loginOk(alice, ALICE);
   });

@@ -7,13 +7,12 @@
 // whose session was logged out, revoked, is still pending, or whose account is disabled.
 
 import assert from 'node:assert/strict';
-import { createPrivateKey, createPublicKey, randomUUID } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
-import { hashRecoveryCode, newRecoveryCodes } from '../../src/auth/recovery-codes.ts';
 import { ACCESS_TOKEN_KEY_INFO, tokenSigner } from '../../src/auth/tokens.ts';
 import { deriveKey } from '../../src/crypto/derive.ts';
-import { recoveryCodeKey } from '../../src/web/session-policy.ts';
+import { addRecoveryCodes } from '../support/factors.ts';
 import { HOSTNAME, type InProcess, type Installation, install, startInProcess } from '../support/server.ts';
 import { Browser } from '../support/web.ts';
 
@@ -169,21 +168,7 @@ describe('web role: Bearer access tokens (RFC 6750) refuse forgeries with 401', 
     // A pending session (password only) cannot get a token; one signed for it is refused.
     const rt = srv.server.runtime;
     const carol = (await rt.store.getAccountByAddress('carol@sealpost.test'))!;
-    await rt.store.addFactor({
-      id: randomUUID(),
-      accountId: carol.id,
-      kind: 'recovery',
-      name: 'codes',
-      createdAt: Date.now(),
-      lastUsedAt: null,
-      sealedSecret: null,
-      lastStep: null,
-      credentialId: null,
-      publicKey: null,
-      counter: null,
-      transports: null,
-      codeHashes: newRecoveryCodes(1).map((c) => hashRecoveryCode(recoveryCodeKey(rt.keys), c)),
-    });
+    await addRecoveryCodes(rt, 'carol@sealpost.test', 1);
     const p = browser();
     const login = await p.login('carol@sealpost.test');
     assert.equal(login.json['pending'], true);

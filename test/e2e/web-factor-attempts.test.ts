@@ -6,10 +6,9 @@
 // account backing off); this file keeps under the per-address allowance of 20.
 
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { newTotpSecret, sealTotpSecret, totpCode, totpStep } from '../../src/auth/totp.ts';
-import { AccountKeys } from '../../src/mail/account-keys.ts';
+import { totpCode, totpStep } from '../../src/auth/totp.ts';
+import { addTotp as addTotpFactor } from '../support/factors.ts';
 import { HOSTNAME, type InProcess, type Installation, install, startInProcess } from '../support/server.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { Browser } from '../support/web.ts';
@@ -26,27 +25,7 @@ describe('web role: one attempt budget for every second factor of a pending logi
 
   /** Give `address` a TOTP factor with a secret the test knows. */
   async function addTotp(address: string) {
-    const rt = srv.server.runtime;
-    const account = (await rt.store.getAccountByAddress(address))!;
-    const key = await new AccountKeys(rt.store, rt.keys, async () => rt.keys).current(account.id);
-    const secret = newTotpSecret();
-    const id = randomUUID();
-    await rt.store.addFactor({
-      id,
-      accountId: account.id,
-      kind: 'totp',
-      name: 'phone',
-      createdAt: Date.now(),
-      lastUsedAt: null,
-      sealedSecret: sealTotpSecret(key.key, secret, account.id, id),
-      lastStep: null,
-      credentialId: null,
-      publicKey: null,
-      counter: null,
-      transports: null,
-      codeHashes: null,
-    });
-    secrets.set(address, Buffer.from(secret));
+    secrets.set(address, (await addTotpFactor(srv.server.runtime, address)).secret);
   }
   const code = (address: string, offset = 0) =>
     totpCode(secrets.get(address)!, totpStep(Date.now()) + offset);

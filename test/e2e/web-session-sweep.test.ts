@@ -6,17 +6,16 @@
 // (web.session_absolute_hours) however busy it is; live sessions stay.
 
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { openRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { createPasswordLogin } from '../../src/auth/password-login.ts';
-import { hashRecoveryCode, newRecoveryCodes } from '../../src/auth/recovery-codes.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { AccountKeys } from '../../src/mail/account-keys.ts';
 import { CertificateSource } from '../../src/tls/index.ts';
 import { createWebServer, type WebServer, webOrigin } from '../../src/web/server.ts';
-import { PENDING_MS, recoveryCodeKey } from '../../src/web/session-policy.ts';
+import { PENDING_MS } from '../../src/web/session-policy.ts';
 import { sweepCutoff } from '../../src/web/session-sweeper.ts';
+import { addRecoveryCodes } from '../support/factors.ts';
 import { HOSTNAME, type Installation, install } from '../support/server.ts';
 import { Browser } from '../support/web.ts';
 
@@ -70,22 +69,7 @@ describe('web role: expired sessions are swept from the store', () => {
       silentLogger(),
     );
     // bob has recovery codes: his password login leaves a pending session.
-    const bob = (await rt.store.getAccountByAddress('bob@sealpost.test'))!;
-    await rt.store.addFactor({
-      id: randomUUID(),
-      accountId: bob.id,
-      kind: 'recovery',
-      name: 'codes',
-      createdAt: clock.now,
-      lastUsedAt: null,
-      sealedSecret: null,
-      lastStep: null,
-      credentialId: null,
-      publicKey: null,
-      counter: null,
-      transports: null,
-      codeHashes: newRecoveryCodes(2).map((c) => hashRecoveryCode(recoveryCodeKey(rt.keys), c)),
-    });
+    await addRecoveryCodes(rt, 'bob@sealpost.test', 2, clock.now);
   });
   after(async () => {
     for (const s of servers) {
