@@ -14,18 +14,16 @@
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
 import type { Runtime } from '../app/runtime.ts';
 import { parseAddress } from '../core/address.ts';
-import { incidentId } from '../core/errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { AccountKeys } from '../mail/account-keys.ts';
 import { resolveRecipient } from '../mail/recipients.ts';
-import { ConnectionLimiter } from '../net/connection-limits.ts';
 import type { Account } from '../store/types.ts';
 import type { CertificateSource } from '../tls/certificates.ts';
-import { tlsPolicyOptions } from '../tls/policy.ts';
 import type { Analyser } from './analysis.ts';
 import { declaredSize, mailFromHasUtf8, utf8Of } from './envelope.ts';
 import { handleData } from './mx-data.ts';
-import { REPLIES, SmtpReply } from './replies.ts';
+import { REPLIES } from './replies.ts';
+import { baseServerOptions, connectionGate, failWith } from './server-common.ts';
 import { installSmtpServerPatches } from './smtp-server-patches.ts';
 
 export interface MxDeps {
@@ -41,56 +39,25 @@ export interface MxDeps {
 /** What RCPT learned about each accepted recipient of the current transaction. */
 export type RecipientMap = Map<string, readonly Account[]>;
 
-type Callback = (err?: Error | null) => void;
-
 export function createMxServer(deps: MxDeps): SMTPServer {
   installSmtpServerPatches();
   const cfg = deps.rt.config.mx;
-  const limiter = new ConnectionLimiter({
-    maxPerAddress: cfg.max_connections_per_address,
-    maxTotal: cfg.max_connections,
-  });
-  const counted = new Set<string>(); // session ids holding a limiter slot
+  const gate = connectionGate(cfg);
   const recipients = new Map<string, RecipientMap>(); // session id -> accepted recipients
-  const cert = deps.certificates.current();
-
-  const fail = (session: SMTPServerSession, e: unknown, cb: Callback) => {
-    if (e instanceof SmtpReply) return cb(e);
-    const incident = incidentId();
-    deps.logger.error({ err: e, session: session.id, incident }, 'mx: unexpected error');
-    return cb(REPLIES.temporaryFailure(incident));
-  };
+  const fail = failWith(deps.logger, 'mx');
 
   const server = new SMTPServer({
-    ...tlsPolicyOptions(),
-    key: cert.keyPem,
-    cert: cert.certPem,
-    SNICallback: deps.certificates.SNICallback(),
-    name: deps.rt.config.hostname,
+    ...baseServerOptions(deps.rt.config.hostname, deps.certificates, cfg),
     banner: 'ESMTP ready',
     greetPauseMs: cfg.greet_pause_ms,
     secure: false,
     authOptional: true,
     disabledCommands: ['AUTH'],
-    hideENHANCEDSTATUSCODES: false,
-    hideDSN: true,
-    hideREQUIRETLS: true,
-    disableReverseLookup: true,
-    size: cfg.max_message_size,
-    maxClients: cfg.max_connections,
-    maxCommandLength: cfg.max_line_length,
-    socketTimeout: cfg.socket_timeout_seconds * 1000,
-    closeTimeout: 5000,
-    logger: false,
 
-    onConnect(session, cb) {
-      if (!limiter.tryAcquire(session.remoteAddress)) return cb(REPLIES.tooManyConnections());
-      counted.add(session.id);
-      return cb();
-    },
+    onConnect: gate.admit,
 
     onClose(session) {
-      if (counted.delete(session.id)) limiter.release(session.remoteAddress);
+      gate.release(session);
       recipients.delete(session.id);
       deps.onClosed?.(session.remoteAddress, session.remotePort);
     },

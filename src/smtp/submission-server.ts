@@ -20,19 +20,17 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp
 import type { PasswordLogin } from '../auth/password-login.ts';
 import type { Config } from '../config/index.ts';
 import { parseAddress } from '../core/address.ts';
-import { incidentId } from '../core/errors.ts';
 import type { AbuseGuard, GuardDecision } from '../delivery/abuse-guard.ts';
 import type { LimitName } from '../delivery/abuse-policy.ts';
 import type { OutboundQueue } from '../delivery/queue.ts';
 import type { Logger } from '../log/logger.ts';
 import { resolveRecipient } from '../mail/recipients.ts';
-import { ConnectionLimiter } from '../net/connection-limits.ts';
 import type { Account, Store } from '../store/types.ts';
 import type { CertificateSource } from '../tls/certificates.ts';
-import { tlsPolicyOptions } from '../tls/policy.ts';
 import { mailFromHasUtf8, utf8Of } from './envelope.ts';
 import { REPLIES, SmtpReply } from './replies.ts';
 import { ownsAddress } from './sender-policy.ts';
+import { baseServerOptions, type Callback, connectionGate, failWith } from './server-common.ts';
 import { installSmtpServerPatches } from './smtp-server-patches.ts';
 import { handleSubmissionData, type Signer } from './submission-data.ts';
 
@@ -57,8 +55,6 @@ export interface SubmissionServers {
   /** STARTTLS required before AUTH (587); null when `starttls_port` is 0. */
   readonly starttls: SMTPServer | null;
 }
-
-type Callback = (err?: Error | null) => void;
 
 export const SUBMISSION_REPLIES = {
   authFailed: () => new SmtpReply(535, '5.7.8', 'Authentication credentials invalid'),
@@ -98,28 +94,13 @@ export function guardRefusal(d: GuardDecision): SmtpReply | null {
 export function createSubmissionServers(deps: SubmissionDeps): SubmissionServers {
   installSmtpServerPatches();
   const cfg = deps.config.submission;
-  const limiter = new ConnectionLimiter({
-    maxPerAddress: cfg.max_connections_per_address,
-    maxTotal: cfg.max_connections,
-  });
-  const counted = new Set<string>();
+  const gate = connectionGate(cfg);
   const accounts = new Map<string, Account>(); // session id -> authenticated account
-  const cert = deps.certificates.current();
-
-  const fail = (session: SMTPServerSession, e: unknown, cb: Callback) => {
-    if (e instanceof SmtpReply) return cb(e);
-    const incident = incidentId();
-    deps.logger.error({ err: e, session: session.id, incident }, 'submission: unexpected error');
-    return cb(REPLIES.temporaryFailure(incident));
-  };
+  const fail = failWith(deps.logger, 'submission');
 
   const make = (secure: boolean): SMTPServer => {
     const server = new SMTPServer({
-      ...tlsPolicyOptions(),
-      key: cert.keyPem,
-      cert: cert.certPem,
-      SNICallback: deps.certificates.SNICallback(),
-      name: deps.config.hostname,
+      ...baseServerOptions(deps.config.hostname, deps.certificates, cfg),
       banner: 'ESMTP submission ready',
       secure,
       needsUpgrade: secure,
@@ -129,25 +110,11 @@ export function createSubmissionServers(deps: SubmissionDeps): SubmissionServers
       hideAuthBeforeTls: true,
       authRequiredMessage: '5.7.0 Authentication required',
       maxAllowedUnauthenticatedCommands: 10,
-      hideENHANCEDSTATUSCODES: false,
-      hideDSN: true,
-      hideREQUIRETLS: true,
-      disableReverseLookup: true,
-      size: cfg.max_message_size,
-      maxClients: cfg.max_connections,
-      maxCommandLength: cfg.max_line_length,
-      socketTimeout: cfg.socket_timeout_seconds * 1000,
-      closeTimeout: 5000,
-      logger: false,
 
-      onConnect(session, cb) {
-        if (!limiter.tryAcquire(session.remoteAddress)) return cb(REPLIES.tooManyConnections());
-        counted.add(session.id);
-        return cb();
-      },
+      onConnect: gate.admit,
 
       onClose(session) {
-        if (counted.delete(session.id)) limiter.release(session.remoteAddress);
+        gate.release(session);
         accounts.delete(session.id);
       },
 
