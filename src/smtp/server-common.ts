@@ -31,9 +31,12 @@ export function connectionGate(limits: ListenerLimits) {
   return {
     /** smtp-server's onConnect: 421 4.7.0 over the limit. */
     admit(session: SMTPServerSession, cb: Callback): void {
-      if (!limiter.tryAcquire(session.remoteAddress)) return cb(REPLIES.tooManyConnections());
+      if (!limiter.tryAcquire(session.remoteAddress)) {
+        cb(REPLIES.tooManyConnections());
+        return;
+      }
       counted.add(session.id);
-      return cb();
+      cb();
     },
     /** From onClose: give the slot back (once). */
     release(session: SMTPServerSession): void {
@@ -45,10 +48,13 @@ export function connectionGate(limits: ListenerLimits) {
 /** A handler's failure as the client sees it: our reply as meant, else 451 4.3.0 with an incident id. */
 export function failWith(logger: Logger, what: string) {
   return (session: SMTPServerSession, e: unknown, cb: Callback): void => {
-    if (e instanceof SmtpReply) return cb(e);
+    if (e instanceof SmtpReply) {
+      cb(e);
+      return;
+    }
     const incident = incidentId();
     logger.error({ err: e, session: session.id, incident }, `${what}: unexpected error`);
-    return cb(REPLIES.temporaryFailure(incident));
+    cb(REPLIES.temporaryFailure(incident));
   };
 }
 
