@@ -31,9 +31,11 @@ export const HELP = `usage: sealpost <command> [options]
 
 commands:
   init        create config, data directory, master key and a development certificate
-  start       run the server (--dev: first-run setup on loopback; --roles mx)
+  start       run the server (--dev: first-run setup on loopback; --roles mx,submission,...)
   domain      add|list|remove NAME
   user        add|list|passwd|disable|enable|quota|delete ADDRESS
+              | sessions ADDRESS [revoke ID|revoke-all] | factors ADDRESS [remove ID]
+              | security-log ADDRESS [--limit N]   a user's web sessions, second factors, log
   alias       add SOURCE DEST... | remove SOURCE | list   (SOURCE @domain = catch-all)
   app-password add ADDRESS --name N --scopes imap,pop3,smtp [--expires 90d] [--networks CIDR,..]
               | list ADDRESS | revoke ADDRESS ID   passwords for mail clients (shown once)
