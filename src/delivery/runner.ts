@@ -31,6 +31,7 @@ import type { Account, NewQueuedMessage, QueueOutcome, QueueRecipient, Store } f
 import type { AbuseGuard } from './abuse-guard.ts';
 import { buildDsn } from './dsn.ts';
 import type { OpenedMessage, OpenedRecipient, OutboundQueue, QueueStatus } from './queue.ts';
+import { KeyedSlots } from './slots.ts';
 
 /** The result of one attempt for one recipient. */
 export interface AttemptResult {
@@ -78,12 +79,13 @@ export class DeliveryRunner {
   #stopped = true;
   #again = false;
   #inflight = 0;
-  readonly #perDomain = new Map<string, number>();
+  readonly #perDomain: KeyedSlots;
   readonly #work = new Set<Promise<void>>();
 
   constructor(deps: RunnerDeps) {
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
+    this.#perDomain = new KeyedSlots(deps.config.delivery.per_destination_concurrency);
   }
 
   async start(): Promise<void> {
@@ -252,9 +254,7 @@ export class DeliveryRunner {
         results.set(r.idx, temporary('4.4.0', 'Remote delivery is not enabled on this node'));
       return;
     }
-    const limit = this.#d.config.delivery.per_destination_concurrency;
-    while ((this.#perDomain.get(domain) ?? 0) >= limit) await new Promise((r) => setTimeout(r, 50));
-    this.#perDomain.set(domain, (this.#perDomain.get(domain) ?? 0) + 1);
+    const release = await this.#perDomain.acquire(domain);
     try {
       const got = await remote.deliver(message, domain, recipients);
       for (const r of recipients)
@@ -264,9 +264,7 @@ export class DeliveryRunner {
       for (const r of recipients)
         results.set(r.idx, temporary('4.4.0', 'Delivery attempt failed, will retry'));
     } finally {
-      const n = (this.#perDomain.get(domain) ?? 1) - 1;
-      if (n <= 0) this.#perDomain.delete(domain);
-      else this.#perDomain.set(domain, n);
+      release();
     }
   }
 
