@@ -9,15 +9,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { newTotpSecret } from '../../src/auth/totp.ts';
 import { addFactor } from '../support/factors.ts';
-import {
-  HOSTNAME,
-  type InProcess,
-  type Installation,
-  install,
-  runCli,
-  startInProcess,
-} from '../support/server.ts';
-import { Browser } from '../support/web.ts';
+import { type InProcess, type Installation, install, runCli, startInProcess } from '../support/server.ts';
+import { Browser, webAddresses } from '../support/web.ts';
 
 process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
 
@@ -44,10 +37,7 @@ describe('sealpost user sessions | factors | security-log', () => {
   before(async () => {
     inst = await install({ users: ['alice@sealpost.test', 'bob@sealpost.test'] });
     srv = await startInProcess(inst);
-    const web = srv.server.listening.find((l) => l.role === 'web');
-    assert.ok(web, 'the web role listens');
-    base = `https://127.0.0.1:${web.port}`;
-    origin = `https://${HOSTNAME}:${web.port}`;
+    ({ base, origin } = webAddresses(srv.server));
   });
   after(async () => {
     await srv?.server.stop();

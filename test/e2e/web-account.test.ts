@@ -7,15 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addTotp } from '../support/factors.ts';
 import { imapPort, RawImap } from '../support/imap.ts';
-import {
-  HOSTNAME,
-  type InProcess,
-  type Installation,
-  install,
-  PASSWORD,
-  startInProcess,
-} from '../support/server.ts';
-import { Browser, type Json } from '../support/web.ts';
+import { type InProcess, type Installation, install, PASSWORD, startInProcess } from '../support/server.ts';
+import { Browser, type Json, webAddresses } from '../support/web.ts';
 
 process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
 
@@ -62,10 +55,7 @@ describe('web role: the account owner API', () => {
   before(async () => {
     inst = await install({ users: [ALICE, BOB, CAROL] });
     srv = await startInProcess(inst);
-    const web = srv.server.listening.find((l) => l.role === 'web');
-    assert.ok(web, 'the web role listens');
-    base = `https://127.0.0.1:${web.port}`;
-    origin = `https://${HOSTNAME}:${web.port}`;
+    ({ base, origin } = webAddresses(srv.server));
     imap = imapPort(srv.server);
     // Carol has a TOTP factor, so her web login stays pending.
     await addTotp(srv.server.runtime, CAROL);

@@ -19,7 +19,7 @@ import {
   PASSWORD,
   startInProcess,
 } from '../support/server.ts';
-import { Browser, TEST_UA } from '../support/web.ts';
+import { Browser, TEST_UA, webAddresses } from '../support/web.ts';
 
 process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
 
@@ -71,10 +71,7 @@ describe('web role: login, second factor, sessions, tokens', () => {
     });
     assert.equal(inst.config().web.session_idle_minutes, 1);
     srv = await startInProcess(inst);
-    const web = srv.server.listening.find((l) => l.role === 'web');
-    assert.ok(web, 'the web role listens');
-    base = `https://127.0.0.1:${web.port}`;
-    origin = `https://${HOSTNAME}:${web.port}`;
+    ({ base, origin } = webAddresses(srv.server));
     const rt = srv.server.runtime;
     const keys = new AccountKeys(rt.store, rt.keys, async () => rt.keys);
     // The TOTP factor for bob: the secret sealed under his account key.

@@ -14,7 +14,7 @@ import { ACCESS_TOKEN_KEY_INFO, tokenSigner } from '../../src/auth/tokens.ts';
 import { deriveKey } from '../../src/crypto/derive.ts';
 import { addRecoveryCodes } from '../support/factors.ts';
 import { HOSTNAME, type InProcess, type Installation, install, startInProcess } from '../support/server.ts';
-import { Browser } from '../support/web.ts';
+import { Browser, webAddresses } from '../support/web.ts';
 
 process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
 
@@ -58,10 +58,7 @@ describe('web role: Bearer access tokens (RFC 6750) refuse forgeries with 401', 
       users: ['alice@sealpost.test', 'bob@sealpost.test', 'carol@sealpost.test', 'dave@sealpost.test'],
     });
     srv = await startInProcess(inst);
-    const web = srv.server.listening.find((l) => l.role === 'web');
-    assert.ok(web, 'the web role listens');
-    base = `https://127.0.0.1:${web.port}`;
-    origin = `https://${HOSTNAME}:${web.port}`;
+    ({ base, origin } = webAddresses(srv.server));
   });
   after(async () => {
     await srv?.server.stop();

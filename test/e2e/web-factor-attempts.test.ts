@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { totpCode, totpStep } from '../../src/auth/totp.ts';
 import { addTotp as addTotpFactor } from '../support/factors.ts';
-import { HOSTNAME, type InProcess, type Installation, install, startInProcess } from '../support/server.ts';
+import { type InProcess, type Installation, install, startInProcess } from '../support/server.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
-import { Browser } from '../support/web.ts';
+import { Browser, webAddresses } from '../support/web.ts';
 
 process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
 
@@ -57,10 +57,7 @@ describe('web role: one attempt budget for every second factor of a pending logi
       users: ['frank@sealpost.test', 'grace@sealpost.test', 'heidi@sealpost.test'],
     });
     srv = await startInProcess(inst);
-    const web = srv.server.listening.find((l) => l.role === 'web');
-    assert.ok(web, 'the web role listens');
-    base = `https://127.0.0.1:${web.port}`;
-    origin = `https://${HOSTNAME}:${web.port}`;
+    ({ base, origin } = webAddresses(srv.server));
   });
   after(async () => {
     await srv?.server.stop();

@@ -16,7 +16,7 @@ import {
   startInProcess,
 } from '../support/server.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
-import { Browser, type Json } from '../support/web.ts';
+import { Browser, type Json, webAddresses } from '../support/web.ts';
 
 process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
 
@@ -42,10 +42,7 @@ describe('web role: second factors', () => {
       users: ['frank@sealpost.test', 'grace@sealpost.test', 'heidi@sealpost.test', 'ivan@sealpost.test'],
     });
     srv = await startInProcess(inst);
-    const web = srv.server.listening.find((l) => l.role === 'web');
-    assert.ok(web, 'the web role listens');
-    base = `https://127.0.0.1:${web.port}`;
-    origin = `https://${HOSTNAME}:${web.port}`;
+    ({ base, origin } = webAddresses(srv.server));
   });
   after(async () => {
     await srv?.server.stop();

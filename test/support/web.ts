@@ -2,7 +2,8 @@
 // CSRF token the way a browser page would, and sends a user agent and an Origin.
 // The test certificate is self-signed: callers set NODE_TLS_REJECT_UNAUTHORIZED=0.
 
-import { PASSWORD } from './server.ts';
+import type { RunningServer } from '../../src/app/start.ts';
+import { HOSTNAME, PASSWORD } from './server.ts';
 
 export const TEST_UA = 'SealpostTest/1.0';
 export type Json = Record<string, unknown>;
@@ -44,4 +45,11 @@ export class Browser {
   login(username: string, password = PASSWORD) {
     return this.req('POST', '/api/auth/login', { username, password });
   }
+}
+
+/** Where a running server's web role answers: the URL to connect to, and the Origin browsers send. */
+export function webAddresses(server: RunningServer): { base: string; origin: string } {
+  const web = server.listening.find((l) => l.role === 'web');
+  if (web === undefined) throw new Error('the web role does not listen');
+  return { base: `https://127.0.0.1:${web.port}`, origin: `https://${HOSTNAME}:${web.port}` };
 }
