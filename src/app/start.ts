@@ -15,6 +15,7 @@ import { AbuseGuard } from '../delivery/abuse-guard.ts';
 import { DkimKeyring, finishDueRetirements } from '../delivery/dkim/index.ts';
 import { createDnssecQuery } from '../delivery/dns-dnssec.ts';
 import { MtaSts } from '../delivery/mta-sts.ts';
+import { StoreMtaStsCache } from '../delivery/mta-sts-store-cache.ts';
 import { OutboundQueue } from '../delivery/queue.ts';
 import { publicAddressFilter, SmtpRemoteTransport } from '../delivery/remote.ts';
 import { DeliveryRunner } from '../delivery/runner.ts';
@@ -29,6 +30,7 @@ import { createPop3Servers } from '../pop3/server.ts';
 import { createAnalyser } from '../smtp/analysis.ts';
 import { createMxServer } from '../smtp/mx-server.ts';
 import { createSubmissionServers } from '../smtp/submission-server.ts';
+import type { Store } from '../store/types.ts';
 import { CertificateSource, validateCertificate } from '../tls/index.ts';
 import { createWebServer } from '../web/server.ts';
 import { loadKeys, openRuntime, type Runtime } from './runtime.ts';
@@ -223,7 +225,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
         accountKeys,
         analyse,
         logger: logger.child({ role: 'delivery' }),
-        remote: createRemote(config, dlog, resolver, recorder),
+        remote: createRemote(config, dlog, resolver, recorder, rt.store),
         owner: `${config.hostname}/delivery`,
         guard,
       });
@@ -319,6 +321,7 @@ function createRemote(
   logger: Logger,
   resolver: DnsResolver,
   tlsRpt: TlsRptRecorder,
+  store: Store,
 ): SmtpRemoteTransport {
   const ca =
     config.delivery.tls_ca_file === '' ? undefined : readFileSync(config.delivery.tls_ca_file, 'utf8');
@@ -327,6 +330,7 @@ function createRemote(
     resolver,
     addressFilter: filter,
     port: config.delivery.mta_sts_port,
+    cache: new StoreMtaStsCache(store),
     ...(ca === undefined ? {} : { ca }),
   });
   const server = config.dns.servers[0];

@@ -36,6 +36,7 @@ import { imapReadsContract } from './contract/imap-reads.ts';
 import { loginCountersContract } from './contract/login-counters.ts';
 import { mailboxAdminContract } from './contract/mailbox-admin.ts';
 import { messagesContract } from './contract/messages.ts';
+import { mtaStsContract } from './contract/mta-sts.ts';
 import { queueContract } from './contract/queue.ts';
 import { searchLockContract } from './contract/search-lock.ts';
 import { sendingContract } from './contract/sending.ts';
@@ -58,6 +59,7 @@ export function runStoreContract(name: string, open: OpenStore): void {
     describe('identity: password history and security log', () => identityLogContract(open));
     describe('web sessions', () => webSessionsContract(open));
     describe('outbound queue', () => queueContract(open));
+    describe('MTA-STS policies', () => mtaStsContract(open));
     describe('DKIM keys', () => dkimKeysContract(open));
     describe('sending counters and suspensions', () => sendingContract(open));
   });

@@ -518,6 +518,12 @@ export interface Store {
    */
   holdQueued(owner: string, messageId: Id, until: number): Promise<number>;
 
+  // MTA-STS policies of recipient domains (delivery/mta-sts-store-cache.ts)
+  getMtaStsPolicy(domain: string): Promise<StoredStsPolicy | null>;
+  /** Replace the domain's policy; rows expired before now are pruned. 'input.invalid' for bad values. */
+  putMtaStsPolicy(policy: StoredStsPolicy): Promise<void>;
+  deleteMtaStsPolicy(domain: string): Promise<void>;
+
   // Login throttling (auth/throttle.ts): failure counts every role and process shares
   /**
    * Count one failed login for each key in one transaction (a count whose last failure
@@ -769,6 +775,15 @@ export interface WebSessionCutoff {
   readonly idleBefore: number;
   readonly createdBefore: number;
   readonly pendingCreatedBefore: number;
+}
+
+/** A cached MTA-STS policy (RFC 8461 §3.2 text as fetched, re-parsed when read). */
+export interface StoredStsPolicy {
+  readonly domain: string;
+  readonly id: string;
+  readonly text: string;
+  readonly fetchedAt: number;
+  readonly expiresAt: number;
 }
 
 export interface LoginCounter {

@@ -17,6 +17,7 @@ import {
   type InProcess,
   type Installation,
   install,
+  openStore,
   runCli,
   startInProcess,
 } from '../support/server.ts';
@@ -198,6 +199,13 @@ describe('outbound: submission on one instance, delivery to another', () => {
       ),
       'the policy was fetched',
     );
+    // The policy is kept in the store for its max_age: a restart does not forget it.
+    const rt = await openStore(sender);
+    try {
+      assert.match((await rt.store.getMtaStsPolicy('strict.test'))?.text ?? '', /mode: enforce/);
+    } finally {
+      await rt.close();
+    }
   });
 
   it('a testing policy delivers despite the certificate, and the TLS-RPT report of the day says why it did not validate', async () => {

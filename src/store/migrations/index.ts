@@ -23,6 +23,7 @@ import { webSession } from './007-web-session.ts';
 import { queue } from './008-queue.ts';
 import { dkimKey } from './009-dkim-key.ts';
 import { sending } from './010-sending.ts';
+import { mtaSts } from './011-mta-sts.ts';
 import { type Dialect, sqliteDialect } from './dialect.ts';
 
 export type { Dialect } from './dialect.ts';
@@ -49,6 +50,7 @@ export const migrations: readonly Migration[] = [
   queue,
   dkimKey,
   sending,
+  mtaSts,
 ];
 
 export function checkMigrationList(list: readonly Migration[]): void {

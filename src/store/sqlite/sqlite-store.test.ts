@@ -188,6 +188,7 @@ describe('SqliteStore', () => {
         { version: 8, name: 'outbound queue' },
         { version: 9, name: 'dkim keys' },
         { version: 10, name: 'sending counters and suspensions' },
+        { version: 11, name: 'mta-sts policy cache' },
       ],
     );
     raw.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, ?, 0)').run('future');

@@ -56,6 +56,7 @@ import type {
   SpecialUse,
   Store,
   StoredMessage,
+  StoredStsPolicy,
   StoreFlagsResult,
   WebSession,
   WebSessionCutoff,
@@ -77,6 +78,7 @@ import * as admin from './mailbox-admin.ts';
 import * as mailboxes from './mailboxes.ts';
 import * as maildrop from './maildrop.ts';
 import * as messages from './messages.ts';
+import * as mtaSts from './mta-sts.ts';
 import { checkLimit, reportBlobFileError, reportListenerError, type SqliteStoreOptions } from './options.ts';
 import * as queue from './queue.ts';
 import { searchTerms } from './search.ts';
@@ -351,6 +353,16 @@ export class SqliteStore implements Store {
 
   async searchTerms(accountId: Id, terms: readonly Uint8Array[]): Promise<Set<Id>> {
     return searchTerms(this.db, accountId, terms);
+  }
+
+  async getMtaStsPolicy(domain: string): Promise<StoredStsPolicy | null> {
+    return mtaSts.get(this.open(), domain);
+  }
+  async putMtaStsPolicy(policy: StoredStsPolicy): Promise<void> {
+    this.write((tx) => mtaSts.put(tx, policy));
+  }
+  async deleteMtaStsPolicy(domain: string): Promise<void> {
+    this.write((tx) => mtaSts.remove(tx, domain));
   }
 
   async enqueue(message: NewQueuedMessage): Promise<void> {
