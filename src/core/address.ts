@@ -75,7 +75,12 @@ export function parseAddress(input: string, options: { utf8?: boolean } = {}): A
   const domain = normaliseDomain(domainPart);
   if (domain === null) return { ok: false, reason: 'invalid domain' };
   const lower = local.normalize('NFC').toLowerCase();
-  return { ok: true, value: { local: lower, domain, address: `${lower}@${domain}` } };
+  const address = `${lower}@${domain}`;
+  // §4.5.3.1 limits are octets of what is stored and routed: checked again after
+  // normalisation (lower-casing, NFC and punycode can make the address longer).
+  if (Buffer.byteLength(lower) > LIMITS.localPart) return { ok: false, reason: 'local part too long' };
+  if (Buffer.byteLength(address) > LIMITS.path) return { ok: false, reason: 'address too long' };
+  return { ok: true, value: { local: lower, domain, address } };
 }
 
 /** Parse or throw with the reason; for CLI and config input. */

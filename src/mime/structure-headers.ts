@@ -125,6 +125,11 @@ export function scanHeader(
     const lineEnd = eol > pos && raw[eol - 1] === CR ? eol - 1 : eol;
     if (lineEnd === pos) {
       flush();
+      // RFC 2046 §5.1.1: the line end before a boundary line belongs to the delimiter, so
+      // a blank line right before one is not the end of the header but the delimiter's:
+      // the entity has no body (else its body would start inside the delimiter).
+      const hit = boundaries.match(eol + 1);
+      if (hit !== null) return { fields, bodyStart: Math.max(start, hit.delimStart), hit, linesRead: lines };
       return { fields, bodyStart: Math.min(eol + 1, raw.length), hit: null, linesRead: lines };
     }
     const c0 = raw[pos]!;

@@ -41,6 +41,7 @@ const MIME_FIELDS = [
   'content-language',
   'content-location',
 ];
+const MEDIA_TYPE = /^([!#$%&'*+\-.^_`{|}~0-9A-Za-z]+)\s*\/\s*([!#$%&'*+\-.^_`{|}~0-9A-Za-z]+)$/;
 const PART_WANTED: ReadonlySet<string> = new Set(MIME_FIELDS);
 const MESSAGE_WANTED: ReadonlySet<string> = new Set([...MIME_FIELDS, ...ENVELOPE_FIELDS]);
 
@@ -106,7 +107,8 @@ function describe(fields: ReadonlyMap<string, string>, start: number, bodyStart:
   const ct = fields.get('content-type');
   if (ct !== undefined) {
     const v = parseStructured(ct);
-    const m = /^([^/\s]+)\s*\/\s*([^/\s]+)$/.exec(v.value);
+    // type "/" subtype, each an RFC 2045 §5.1 token (no CTL, space or tspecial): else invalid.
+    const m = MEDIA_TYPE.exec(v.value);
     if (m !== null) [part.type, part.subtype] = [m[1]!.toLowerCase(), m[2]!.toLowerCase()];
     else [part.type, part.subtype] = ['text', 'plain'];
     part.params = v.params;
@@ -221,7 +223,10 @@ function parseMultipart(
   }
   sc.pop();
   if (hit !== null && hit.level === level) hit = sc.next(hit.next); // close: the epilogue runs on
-  part.bodyEnd = hit === null ? raw.length : Math.max(part.bodyStart, hit.delimStart);
+  // A delimiter may share its line end with the boundary line before it ("--a CRLF --b"):
+  // the empty last child then starts after that line end, and the multipart ends with it.
+  const lastEnd = children[children.length - 1]?.bodyEnd ?? part.bodyStart;
+  part.bodyEnd = hit === null ? raw.length : Math.max(part.bodyStart, hit.delimStart, lastEnd);
   if (children.length === 0) children.push(emptyPart(part.bodyEnd));
   part.children = children;
   if (!needLines) return { lf: 0, hit };

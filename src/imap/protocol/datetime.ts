@@ -23,7 +23,8 @@ export interface ImapDateTime {
 function ymd(day: number, month: string, year: number): number {
   const m = MONTHS.indexOf(month.toUpperCase());
   if (m < 0) throw new ImapBad('Invalid month');
-  const t = Date.UTC(year, m, day);
+  // Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear takes the year as given.
+  const t = new Date(0).setUTCFullYear(year, m, day);
   if (day < 1 || new Date(t).getUTCDate() !== day) throw new ImapBad('Invalid day of month');
   return t;
 }

@@ -25,7 +25,8 @@ const ATOM = /[^\x00-\x20\x7f-\xff(){%*"\\\]]+/y;
 const ASTRING_ATOM = /[^\x00-\x20\x7f-\xff(){%*"\\]+/y;
 const DIGITS = /[0-9]+/y;
 const LITERAL = /(~?)\{([0-9]+)(\+?)\}$/y;
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is content (part of a password or a name), not a byte-order mark to strip.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export const MAX_NUMBER = 0xffff_ffff; // RFC 9051 number: 32-bit unsigned
 export const MAX_MODSEQ = 0x7fff_ffff_ffff_ffffn;
