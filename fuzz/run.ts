@@ -2,6 +2,7 @@
 // time, each in a worker thread, `--jobs` at a time.
 //   node_modules/.bin/node fuzz/run.ts [--seconds N per target] [--target NAME[,NAME]]
 //     [--seed S] [--jobs N] [--replay SEED:PATH (with one --target)] [--list]
+//     [--coverage [--grow-corpus]]  (coverage-guided byte mutation, coverage.ts)
 // Exit status 1 when any target fails: a property violated, an input slower than its
 // limit, or a hang (no input finished for HANG_SECONDS: the worker is terminated).
 // With RESULTS set, statistics and counterexamples go to $RESULTS/fuzz/.
@@ -29,6 +30,8 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: String(Math.min(2, availableParallelism())) },
     replay: { type: 'string' },
     list: { type: 'boolean', default: false },
+    coverage: { type: 'boolean', default: false },
+    'grow-corpus': { type: 'boolean', default: false },
   },
 });
 
@@ -63,6 +66,8 @@ function runOne(name: string): Promise<WorkerResult> {
     corpusDir: path.join(here, 'corpus'),
     replay: values.replay ?? null,
     heartbeat,
+    coverage: values.coverage,
+    growCorpus: values['grow-corpus'],
   };
   const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: job });
   const started = Date.now();
@@ -121,7 +126,10 @@ async function main(): Promise<number> {
         const status = r.ok ? 'ok  ' : 'FAIL';
         console.log(
           `fuzz: ${status} ${r.target.padEnd(16)} ${String(r.runs).padStart(8)} runs ${String(r.runsPerSecond).padStart(6)}/s` +
-            `  corpus ${r.corpusFiles}  slowest ${r.slowestMillis} ms`,
+            `  corpus ${r.corpusFiles}  slowest ${r.slowestMillis} ms` +
+            (r.coverage
+              ? `  coverage ${r.coverage.atStart} -> ${r.coverage.atEnd} (+${r.coverage.newInputs} inputs)`
+              : ''),
         );
         if (!r.ok) {
           const text = r.failure ?? '';

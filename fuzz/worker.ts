@@ -7,11 +7,13 @@
 // so a GC pause does not count) is a failure.
 // The heartbeat (a shared Int32 bumped per input) tells the runner it is alive.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import fc from 'fast-check';
+import { coverageGuided } from './coverage.ts';
 import { type AnyTarget, SlowInputError } from './target.ts';
 import { TARGETS } from './targets/index.ts';
 
@@ -23,6 +25,10 @@ export interface WorkerJob {
   /** `seed:path` of a reported failure: replay that one input only. */
   readonly replay: string | null;
   readonly heartbeat: SharedArrayBuffer;
+  /** Coverage-guided byte mutation (coverage.ts) instead of fast-check generation. */
+  readonly coverage: boolean;
+  /** With `coverage`: write inputs that reached new coverage to corpus/<target>/cov-<sha1>. */
+  readonly growCorpus: boolean;
 }
 
 export interface WorkerResult {
@@ -38,6 +44,8 @@ export interface WorkerResult {
   /** The shrunk counterexample, pretty-printed (fc.stringify). */
   readonly counterexample: string | null;
   readonly replay: string | null;
+  /** Coverage mode: (block, hit-count bucket) pairs of src/ reached after the corpus and at the end. */
+  readonly coverage?: { readonly atStart: number; readonly atEnd: number; readonly newInputs: number };
 }
 
 const job = workerData as WorkerJob;
@@ -60,7 +68,7 @@ async function timed(t: AnyTarget, input: unknown): Promise<void> {
   if (best > t.limits.maxMillis) throw new SlowInputError(best, t.limits.maxMillis);
 }
 
-function corpus(t: AnyTarget): { file: string; input: unknown }[] {
+function corpus(t: AnyTarget): { file: string; bytes: Buffer; input: unknown }[] {
   const dir = path.join(job.corpusDir, t.name);
   let files: string[];
   try {
@@ -68,7 +76,10 @@ function corpus(t: AnyTarget): { file: string; input: unknown }[] {
   } catch {
     return [];
   }
-  return files.map((f) => ({ file: f, input: t.fromCorpus(readFileSync(path.join(dir, f)), f) }));
+  return files.map((f) => {
+    const bytes = readFileSync(path.join(dir, f));
+    return { file: f, bytes, input: t.fromCorpus(bytes, f) };
+  });
 }
 
 async function main(t: AnyTarget): Promise<WorkerResult> {
@@ -112,6 +123,30 @@ async function main(t: AnyTarget): Promise<WorkerResult> {
     }
   }
   const deadline = started + job.seconds * 1000;
+  if (job.coverage) {
+    const timedTarget: AnyTarget = { ...t, check: (input: unknown) => timed(t, input) };
+    const c = await coverageGuided(
+      timedTarget,
+      seeds.map((s) => s.bytes),
+      deadline,
+      job.seed,
+      () => {},
+    );
+    if (job.growCorpus) {
+      for (const b of c.newInputs) {
+        const name = `cov-${createHash('sha1').update(b).digest('hex').slice(0, 12)}`;
+        writeFileSync(path.join(job.corpusDir, t.name, name), b);
+      }
+    }
+    const coverage = { atStart: c.featuresAtStart, atEnd: c.features, newInputs: c.newInputs.length };
+    if (c.failure === null) return result(true, c.runs, { coverage });
+    const e = c.failure.error;
+    return result(false, c.runs, {
+      coverage,
+      failure: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      counterexample: fc.stringify(c.failure.input),
+    });
+  }
   let runs = seeds.length;
   let batch = 20;
   for (let i = 0; performance.now() < deadline; i++) {

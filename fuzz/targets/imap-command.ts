@@ -146,6 +146,11 @@ const literalArb = fc
   .tuple(fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('', '+'), fc.constantFrom('', '', '~'))
   .map(([s, plus, tilde]) => `${tilde}{${Buffer.byteLength(s)}${plus}}\r\n${s}`);
 
+/** Literals at the size caps (LITERAL- 512, before/after auth 1024/4096): off-by-ones live there. */
+const bigLiteralArb = fc
+  .tuple(fc.constantFrom(511, 512, 513, 1023, 1024, 1025, 4095, 4096, 4097), fc.constantFrom('', '+'))
+  .map(([n, plus]) => `{${n}${plus}}\r\n${'x'.repeat(n)}`);
+
 const { value: valueArb } = fc.letrec<{ value: string }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
@@ -155,6 +160,7 @@ const { value: valueArb } = fc.letrec<{ value: string }>((tie) => ({
     seqArb,
     quotedArb,
     literalArb,
+    bigLiteralArb,
     fc.array(tie('value'), { maxLength: 4 }).map((xs) => `(${xs.join(' ')})`),
   ),
 }));
@@ -221,10 +227,17 @@ function strictParse(
   }
 }
 
-function checkParts(parts: readonly CommandPart[]): void {
+function checkParts(parts: readonly CommandPart[], literalPlus: boolean): void {
   let text = 0;
-  for (const p of parts) {
+  for (const [i, p] of parts.entries()) {
     if (typeof p === 'string') {
+      // RFC 7888 §5: without LITERAL+ a non-synchronising literal is at most maxLiteralMinus.
+      const marker = /\{([0-9]+)\+\}$/.exec(p);
+      if (marker !== null && !literalPlus && i < parts.length - 1)
+        assert.ok(
+          Number(marker[1]) <= LIMITS.maxLiteralMinus,
+          `LITERAL- literal of ${marker[1]} octets accepted`,
+        );
       assert.ok(p.length + 2 <= LIMITS.maxLineLength, `line segment of ${p.length} octets buffered`);
       text += p.length + 2;
     } else {
@@ -243,7 +256,7 @@ export function checkCommand(input: ImapCommandInput): void {
     for (let e = reader.next(); e; e = reader.next()) {
       if (e.kind === 'error') assert.ok(e.error instanceof ImapBad);
       if (e.kind !== 'command') continue;
-      checkParts(e.parts);
+      checkParts(e.parts, input.literalPlus);
       const strict = strictParse(e.parts, input.utf8);
       const loose = parseCommand(e.parts, { limits: LIMITS, utf8: input.utf8 });
       assert.equal(loose.ok, strict.ok, 'parseCommand and the strict grammar run disagree');
