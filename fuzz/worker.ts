@@ -3,8 +3,9 @@
 // corpus file goes through the property, then fast-check generates inputs in
 // batches (a fresh seed per batch) until the time is up or a property fails; a
 // failure is shrunk by fast-check and reported with the seed and path to replay it.
-// Every input is timed: one over the target's maxMillis (the smallest of three tries,
-// so a GC pause does not count) is a failure.
+// Every input is timed in CPU time of this thread (a loaded machine does not count):
+// one over the target's maxMillis (the smallest of three tries, so a GC pause does not
+// count either) is a failure.
 // The heartbeat (a shared Int32 bumped per input) tells the runner it is alive.
 
 import { createHash } from 'node:crypto';
@@ -14,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import fc from 'fast-check';
 import { coverageGuided } from './coverage.ts';
-import { type AnyTarget, SlowInputError } from './target.ts';
+import { type AnyTarget, cpuMillis, SlowInputError } from './target.ts';
 import { TARGETS } from './targets/index.ts';
 
 export interface WorkerJob {
@@ -57,10 +58,10 @@ async function timed(t: AnyTarget, input: unknown): Promise<void> {
   Atomics.add(beat, 0, 1);
   let best = Number.POSITIVE_INFINITY;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const start = performance.now();
+    const start = cpuMillis();
     const r = t.check(input);
     if (r instanceof Promise) await r;
-    const ms = performance.now() - start;
+    const ms = cpuMillis() - start;
     best = Math.min(best, ms);
     if (best <= t.limits.maxMillis) break;
   }
