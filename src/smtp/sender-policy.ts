@@ -42,7 +42,38 @@ export function singleHeaderAddress(
   if (list === null || list.length !== 1) return { ok: false, reason: 'it must name exactly one address' };
   const only = list[0]!;
   if (only.mailbox === null || only.host === null) return { ok: false, reason: 'it has no address' };
+  // The display parser (mime/envelope.ts) reads "a@b@c" as a@bc; a policy must not.
+  if (atSignsInAddrSpec(value) !== 1) return { ok: false, reason: 'the address must have exactly one @' };
   const parsed = parseAddress(`${only.mailbox}@${only.host}`, { utf8: true });
   if (!parsed.ok) return { ok: false, reason: parsed.reason };
   return { ok: true, address: parsed.value };
+}
+
+/**
+ * The '@' signs of a single mailbox's addr-spec (RFC 5322 §3.4), ignoring quoted
+ * strings, comments, the display name and an obs-route (§4.4, "@a,@b:"); a well-formed
+ * address has exactly one.
+ */
+function atSignsInAddrSpec(value: string): number {
+  let plain = '';
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === '\\' && (quoted || depth > 0)) i++;
+    else if (quoted) quoted = c !== '"';
+    else if (c === '(') depth++;
+    else if (c === ')' && depth > 0) depth--;
+    else if (depth > 0) continue;
+    else if (c === '"') quoted = true;
+    else plain += c;
+  }
+  let spec = plain;
+  const lt = plain.lastIndexOf('<');
+  if (lt !== -1) {
+    const gt = plain.indexOf('>', lt);
+    spec = plain.slice(lt + 1, gt === -1 ? plain.length : gt);
+    spec = spec.slice(spec.lastIndexOf(':') + 1); // the obs-route, if any
+  }
+  return spec.split('@').length - 1;
 }
