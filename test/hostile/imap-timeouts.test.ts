@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { imapPort, RawImap } from '../support/imap.ts';
 import { type InProcess, type Installation, install, startInProcess } from '../support/server.ts';
+import { useWatchdog } from '../support/watchdog.ts';
 
 describe('IMAP idle timeout', () => {
   let inst: Installation;
@@ -15,6 +16,7 @@ describe('IMAP idle timeout', () => {
     inst = await install({ env: { SEALPOST_IMAP_IDLE_TIMEOUT_SECONDS: '60' } });
     srv = await startInProcess(inst);
   });
+  useWatchdog('imap timeouts');
 
   after(async () => {
     await srv.server.stop();

@@ -24,6 +24,7 @@ import {
   PASSWORD,
   startInProcess,
 } from '../support/server.ts';
+import { useWatchdog } from '../support/watchdog.ts';
 
 const FAILED = 'NO [AUTHENTICATIONFAILED] Invalid credentials';
 const VICTIM = 'victim@sealpost.test';
@@ -118,6 +119,7 @@ describe('password guessing is slowed down as designed', () => {
     srv = await startInProcess(inst);
     port = srv.server.listening.find((l) => l.role === 'imap' && l.security === 'tls')!.port;
   });
+  useWatchdog('login guessing');
 
   after(async () => {
     await srv.server.stop();

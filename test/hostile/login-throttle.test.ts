@@ -10,6 +10,7 @@ import tls from 'node:tls';
 import { imapPort, RawImap } from '../support/imap.ts';
 import { type InProcess, type Installation, install, PASSWORD, startInProcess } from '../support/server.ts';
 import { RawSmtp } from '../support/smtp-raw.ts';
+import { useWatchdog } from '../support/watchdog.ts';
 
 async function pop3Login(port: number, user: string, pass: string): Promise<string> {
   const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
@@ -36,6 +37,7 @@ describe('login throttling', () => {
     inst = await install({ users: ['alice@sealpost.test', 'bob@sealpost.test'] });
     srv = await startInProcess(inst);
   });
+  useWatchdog('login throttle');
 
   after(async () => {
     await srv.server.stop();

@@ -21,6 +21,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { type InProcess, type Installation, install, PASSWORD, startInProcess } from '../support/server.ts';
+import { useWatchdog } from '../support/watchdog.ts';
 
 const ACCOUNTS = 70;
 const ADDRESSES = 20;
@@ -159,6 +160,7 @@ describe('login timing: unknown user vs wrong password', () => {
     });
     srv = await startInProcess(inst);
   });
+  useWatchdog('login timing');
 
   after(async () => {
     await srv.server.stop();

@@ -16,6 +16,7 @@ import {
   startInProcess,
 } from '../support/server.ts';
 import { message, RawSmtp } from '../support/smtp-raw.ts';
+import { useWatchdog } from '../support/watchdog.ts';
 
 const USER = 'alice@sealpost.test';
 
@@ -180,6 +181,7 @@ describe('POP3 hostile input', () => {
     await deliver(srv.mxPort, 'one');
     await deliver(srv.mxPort, 'two');
   });
+  useWatchdog('pop3');
 
   after(async () => {
     await srv.server.stop();
@@ -369,6 +371,7 @@ describe('POP3 connection limit per address', () => {
     srv = await startInProcess(inst);
     port = srv.server.listening.find((l) => l.role === 'pop3' && l.security === 'tls')!.port;
   });
+  useWatchdog('pop3 2');
 
   after(async () => {
     await srv.server.stop();

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { HOSTNAME, type InProcess, type Installation, install, startInProcess } from '../support/server.ts';
+import { useWatchdog } from '../support/watchdog.ts';
 import { Browser } from '../support/web.ts';
 
 process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
@@ -24,6 +25,7 @@ describe('web listener limits and origin', () => {
     srv = await startInProcess(inst);
     port = srv.server.listening.find((l) => l.role === 'web')!.port;
   });
+  useWatchdog('web');
   after(async () => {
     await srv.server.stop();
     await inst.cleanup();

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { countAll } from '../support/mailbox.ts';
 import { type InProcess, type Installation, install, startInProcess } from '../support/server.ts';
 import { message, RawSmtp, type Reply } from '../support/smtp-raw.ts';
+import { useWatchdog } from '../support/watchdog.ts';
 
 const RCPT = 'alice@sealpost.test';
 
@@ -42,6 +43,7 @@ describe('MX hostile input', () => {
     });
     srv = await startInProcess(inst);
   });
+  useWatchdog('mx');
   after(async () => {
     await srv.server.stop();
     await inst.cleanup();
@@ -215,6 +217,7 @@ describe('MX connection limits and timeouts', () => {
     });
     srv = await startInProcess(inst);
   });
+  useWatchdog('mx 2');
   after(async () => {
     await srv.server.stop();
     await inst.cleanup();
