@@ -56,7 +56,7 @@ export function writeSummary(outDir: string, s: Summary): string {
           r.pass ? 'PASS' : 'FAIL',
           ...SEVERITIES.map((sev) => String(v?.counts[sev] ?? '-')),
           String(v?.excluded.length ?? '-'),
-          v ? v.protocols.map((p) => p.replace('TLS1_', '1.')).join(',') : '-',
+          v ? v.protocols.map((p) => (p === 'TLS1' ? '1.0' : p.replace('TLS1_', '1.'))).join(',') : '-',
           String(v?.ciphers.length ?? '-'),
           r.injection === null ? 'n/a' : r.injection.ok ? 'discarded' : 'FAIL',
         ],
