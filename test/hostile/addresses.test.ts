@@ -16,7 +16,7 @@ import { parseAddress } from '../../src/core/address.ts';
 import { resolveRecipient } from '../../src/mail/recipients.ts';
 import { ownsAddress, singleHeaderAddress } from '../../src/smtp/sender-policy.ts';
 import { readMailbox } from '../support/mailbox.ts';
-import { saslPlain } from '../support/outbound.ts';
+import { saslPlain, waitFor } from '../support/outbound.ts';
 import {
   type InProcess,
   type Installation,
@@ -192,8 +192,11 @@ describe('address-parser differentials and hostile addresses', () => {
         assert.equal(code, 550, `${what}: ${code}`);
         return;
       }
-      const got = (await readMailbox(inst, BOB)).find((m) => m.summary.subject === tag);
-      assert.ok(got, 'accepted mail is delivered');
+      // 250 means queued; the delivery role puts it in the mailbox a moment later.
+      const got = await waitFor(
+        'delivery',
+        async () => (await readMailbox(inst, BOB)).find((m) => m.summary.subject === tag) ?? null,
+      );
       const from = singleHeaderAddress(/^From:(.*)$/m.exec(got.raw.replace(/\r\n[ \t]/g, ' '))![1]!);
       assert.ok(
         from.ok && from.address.address === ALICE,
