@@ -146,17 +146,17 @@ describe('IMAP FETCH', () => {
     const single = fetched('t FETCH 1:4294967295 FLAGS').set;
     assert.ok(single.kind === 'ranges' && single.ranges.length === 1);
     assert.equal(rejected(`t FETCH ${Array(10_001).fill('1').join(',')} FLAGS`).responseCode, 'TOOBIG');
-    assert.equal(rejected(`t FETCH 1 BODY[${Array(17).fill('1').join('.')}]`).responseCode, 'TOOBIG');
-    assert.equal(rejected(`t FETCH 1 BINARY[${Array(17).fill('1').join('.')}]`).responseCode, 'TOOBIG');
+    assert.equal(rejected(`t FETCH 1 BODY[${Array(33).fill('1').join('.')}]`).responseCode, 'TOOBIG');
+    assert.equal(rejected(`t FETCH 1 BINARY[${Array(33).fill('1').join('.')}]`).responseCode, 'TOOBIG');
     assert.deepEqual(
-      one(`t FETCH 1 BODY[${Array(16).fill('2').join('.')}]`),
+      one(`t FETCH 1 BODY[${Array(32).fill('2').join('.')}]`),
       {
         kind: 'BODY[]',
-        section: { part: Array(16).fill(2), text: undefined },
+        section: { part: Array(32).fill(2), text: undefined },
         partial: undefined,
         peek: false,
       },
-      'exactly maxListDepth parts is fine',
+      'exactly maxSectionDepth parts is fine',
     );
   });
 });

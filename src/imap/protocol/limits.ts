@@ -22,6 +22,11 @@ export interface ImapLimits {
   readonly maxLiteralMinus: number;
   /** Nesting depth of parenthesised lists. */
   readonly maxListDepth: number;
+  /**
+   * Numbers in a section part path (BODY[1.2.3]): as deep as MIME nesting goes
+   * (mime/structure.ts MAX_DEPTH, 32), so every part BODYSTRUCTURE shows can be fetched.
+   */
+  readonly maxSectionDepth: number;
   /** Items in one parenthesised list. */
   readonly maxListItems: number;
   /** Tokens (atoms, strings, numbers, list openers) in one command. */
@@ -42,6 +47,7 @@ export const DEFAULT_LIMITS: ImapLimits = {
   maxLiteralsPerCommand: 1000,
   maxLiteralMinus: 4096,
   maxListDepth: 16,
+  maxSectionDepth: 32,
   maxListItems: 10_000,
   maxTokens: 20_000,
   maxSequenceRanges: 10_000,

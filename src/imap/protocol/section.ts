@@ -43,7 +43,7 @@ export function section(c: Cursor): Section {
   let text: SectionText | undefined;
   while (c.peek() !== undefined && /[0-9]/.test(c.peek()!)) {
     part.push(c.nzNumber());
-    if (part.length > c.options.limits.maxListDepth)
+    if (part.length > c.options.limits.maxSectionDepth)
       throw new ImapBad('Section part nested too deeply', 'TOOBIG');
     if (!c.maybe('.')) break;
     if (!/[0-9]/.test(c.peek() ?? '')) {
@@ -63,7 +63,7 @@ export function sectionBinary(c: Cursor): readonly number[] {
   if (c.peek() !== ']') {
     do {
       part.push(c.nzNumber());
-      if (part.length > c.options.limits.maxListDepth)
+      if (part.length > c.options.limits.maxSectionDepth)
         throw new ImapBad('Section part nested too deeply', 'TOOBIG');
     } while (c.maybe('.'));
   }
