@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { startDnsServer } from '../test/support/dns-server.ts';
 import { readMailbox } from '../test/support/mailbox.ts';
-import { publishSender, senderEnv } from '../test/support/outbound.ts';
+import { publishSender, receiverEnv, senderEnv } from '../test/support/outbound.ts';
 import { freePort, install, PASSWORD, startChild } from '../test/support/server.ts';
 import { processCpuSeconds } from './lib/cpu.ts';
 
@@ -122,11 +122,10 @@ async function main(): Promise<void> {
   const dns = await startDnsServer();
   const mxPort = await freePort();
   const submissionPort = await freePort();
-  const shared = { SEALPOST_DNS_SERVERS: `127.0.0.1:${dns.port}`, SEALPOST_LOG_LEVEL: 'warn' };
   const receiver = await install({
     domains: ['receiver.test'],
     users: [BOB],
-    env: { ...shared, SEALPOST_HOSTNAME: 'mx.receiver.test', SEALPOST_MX_HOST: '127.0.0.3' },
+    env: receiverEnv({ dnsPort: dns.port, hostname: 'mx.receiver.test', address: '127.0.0.3', mxPort }),
   });
   const sender = await install({
     domains: ['sender.test'],

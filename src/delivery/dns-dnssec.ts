@@ -119,16 +119,7 @@ function overUdp(
 ): Promise<DecodedPacket> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => done(new Error('timeout')), Math.max(0, deadline - Date.now()));
-    let settled = false;
-    const done = (err: Error | null, packet?: DecodedPacket) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.close();
-      if (err || !packet) reject(err ?? new Error('no answer'));
-      else resolve(packet);
-    };
+    const done = settleOnce(deadline, () => socket.close(), resolve, reject);
     socket.on('error', (err) => done(err));
     socket.on('message', (msg, rinfo) => {
       if (rinfo.port !== port || rinfo.address !== host) return; // not from our server
@@ -146,20 +137,34 @@ function overUdp(
   });
 }
 
+/**
+ * The settle function of one query: the first call (or the deadline, as 'timeout') wins,
+ * `close` releases the socket, later calls do nothing.
+ */
+function settleOnce(
+  deadline: number,
+  close: () => void,
+  resolve: (p: DecodedPacket) => void,
+  reject: (e: Error) => void,
+): (err: Error | null, packet?: DecodedPacket) => void {
+  let settled = false;
+  const done = (err: Error | null, packet?: DecodedPacket): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    close();
+    if (err || !packet) reject(err ?? new Error('no answer'));
+    else resolve(packet);
+  };
+  const timer = setTimeout(() => done(new Error('timeout')), Math.max(0, deadline - Date.now()));
+  return done;
+}
+
 function overTcp(wire: Buffer, host: string, port: number, deadline: number): Promise<DecodedPacket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     let pending = Buffer.alloc(0);
-    const timer = setTimeout(() => done(new Error('timeout')), Math.max(0, deadline - Date.now()));
-    let settled = false;
-    const done = (err: Error | null, packet?: DecodedPacket) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err || !packet) reject(err ?? new Error('no answer'));
-      else resolve(packet);
-    };
+    const done = settleOnce(deadline, () => socket.destroy(), resolve, reject);
     socket.on('error', (err) => done(err));
     socket.on('close', () => done(new Error('connection closed')));
     socket.on('connect', () => socket.write(wire));

@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
 import { type DnsTestServer, startDnsServer } from '../support/dns-server.ts';
 import { readMailbox } from '../support/mailbox.ts';
-import { senderEnv } from '../support/outbound.ts';
+import { receiverEnv, senderEnv } from '../support/outbound.ts';
 import {
   type Child,
   freePort,
@@ -44,16 +44,10 @@ describe('kill -9 of the delivery role mid-queue', () => {
     dns = await startDnsServer();
     const mxPort = await freePort();
     submissionPort = await freePort();
-    const shared = { SEALPOST_DNS_SERVERS: `127.0.0.1:${dns.port}`, SEALPOST_LOG_LEVEL: 'warn' };
     receiver = await install({
       domains: ['receiver.test'],
       users: [BOB],
-      env: {
-        ...shared,
-        SEALPOST_HOSTNAME: 'mx.receiver.test',
-        SEALPOST_MX_HOST: '127.0.0.3',
-        SEALPOST_MX_PORT: String(mxPort),
-      },
+      env: receiverEnv({ dnsPort: dns.port, hostname: 'mx.receiver.test', address: '127.0.0.3', mxPort }),
     });
     sender = await install({
       domains: ['sender.test'],

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { type DnsTestServer, startDnsServer } from '../support/dns-server.ts';
 import { createTestCa, type HttpsTestServer, startHttpsServer } from '../support/https-server.ts';
 import { readMailbox } from '../support/mailbox.ts';
-import { publishSender, senderEnv, submit, waitFor } from '../support/outbound.ts';
+import { publishSender, receiverEnv, senderEnv, submit, waitFor } from '../support/outbound.ts';
 import {
   freePort,
   type InProcess,
@@ -42,7 +42,6 @@ describe('outbound: submission on one instance, delivery to another', () => {
   before(async () => {
     dns = await startDnsServer();
     const mxPort = process.getuid?.() === 0 ? 25 : await freePort();
-    const shared = { SEALPOST_DNS_SERVERS: `127.0.0.1:${dns.port}`, SEALPOST_LOG_LEVEL: 'warn' };
     // MTA-STS policies are served by an HTTPS host whose certificate the sender trusts.
     const ca = await createTestCa();
     const policyCert = await ca.issue(['mta-sts.strict.test', 'mta-sts.testing.test']);
@@ -58,12 +57,7 @@ describe('outbound: submission on one instance, delivery to another', () => {
     receiver = await install({
       domains: ['receiver.test', 'strict.test', 'testing.test', 'dane.test', 'badane.test'],
       users: [BOB, CAROL, DAN, ERIN, FAY],
-      env: {
-        ...shared,
-        SEALPOST_HOSTNAME: 'mx.receiver.test',
-        SEALPOST_MX_HOST: '127.0.0.3',
-        SEALPOST_MX_PORT: String(mxPort),
-      },
+      env: receiverEnv({ dnsPort: dns.port, hostname: 'mx.receiver.test', address: '127.0.0.3', mxPort }),
     });
     const { writeFileSync } = await import('node:fs');
     const path = await import('node:path');

@@ -49,6 +49,22 @@ export function senderEnv(o: SenderEnvOptions): Record<string, string> {
   };
 }
 
+/** Environment of a receiving installation whose MX listens on `address`:`mxPort`. */
+export function receiverEnv(o: {
+  dnsPort: number;
+  hostname: string;
+  address: string;
+  mxPort: number;
+}): Record<string, string> {
+  return {
+    SEALPOST_DNS_SERVERS: `127.0.0.1:${o.dnsPort}`,
+    SEALPOST_LOG_LEVEL: 'warn',
+    SEALPOST_HOSTNAME: o.hostname,
+    SEALPOST_MX_HOST: o.address,
+    SEALPOST_MX_PORT: String(o.mxPort),
+  };
+}
+
 /**
  * Publish SPF (the source address), DMARC p=reject and the host's A record for `domain`,
  * make a DKIM pair with the CLI, publish what `dkim dns` prints and activate it.
