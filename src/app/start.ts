@@ -9,6 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
+import os from 'node:os';
 import { createPasswordLogin } from '../auth/password-login.ts';
 import type { Config } from '../config/index.ts';
 import { AbuseGuard } from '../delivery/abuse-guard.ts';
@@ -226,7 +227,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
         analyse,
         logger: logger.child({ role: 'delivery' }),
         remote: createRemote(config, dlog, resolver, recorder, rt.store),
-        owner: `${config.hostname}/delivery`,
+        // One owner per machine: a restart here drops its own leases at once, and other
+        // nodes sharing the store keep theirs until they lapse.
+        owner: `${config.hostname}/${os.hostname()}/delivery`,
         guard,
       });
       runner = r;
