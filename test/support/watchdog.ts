@@ -49,6 +49,8 @@ export interface WatchdogReport {
   readonly maxTaskMs: number;
   /** The largest wall-clock gap between ticks, busy or not. */
   readonly maxGapMs: number;
+  /** The longest garbage-collection pause seen, in ms. */
+  readonly maxGcMs: number;
   /** perf_hooks event-loop delay: max and p99, in ms. */
   readonly delayMaxMs: number;
   readonly delayP99Ms: number;
@@ -154,6 +156,7 @@ export class Watchdog {
       watchedMs: Math.round(end - this.#startedAt),
       maxTaskMs: Math.round(this.#maxTaskMs),
       maxGapMs: Math.round(this.#maxGapMs),
+      maxGcMs: Math.round(Math.max(0, ...this.#gc.map((g) => g.end - g.start))),
       delayMaxMs: h && h.count > 0 ? Math.round(h.max / 1e6) : 0,
       delayP99Ms: h && h.count > 0 ? Math.round(h.percentile(99) / 1e6) : 0,
       stalls: this.#stalls(),
@@ -190,7 +193,7 @@ export function useWatchdog(label: string, limitMs = DEFAULT_LIMIT_MS): Watchdog
     const r = dog.stop();
     if (process.env['SEALPOST_WATCHDOG_QUIET'] === undefined) {
       process.stdout.write(
-        `# watchdog ${label}: max task ${r.maxTaskMs} ms, max gap ${r.maxGapMs} ms, loop delay max ${r.delayMaxMs} ms p99 ${r.delayP99Ms} ms over ${r.watchedMs} ms\n`,
+        `# watchdog ${label}: max task ${r.maxTaskMs} ms, max gap ${r.maxGapMs} ms, longest GC ${r.maxGcMs} ms, loop delay max ${r.delayMaxMs} ms p99 ${r.delayP99Ms} ms over ${r.watchedMs} ms\n`,
       );
     }
     try {
