@@ -139,9 +139,9 @@ export class Watchdog {
       this.#timer = null;
       this.#histogram?.disable();
       this.#stoppedAt = performance.now();
-      this.#observer
-        ?.takeRecords()
-        .forEach((e) => this.#gc.push({ start: e.startTime, end: e.startTime + e.duration }));
+      for (const e of this.#observer?.takeRecords() ?? []) {
+        this.#gc.push({ start: e.startTime, end: e.startTime + e.duration });
+      }
       this.#observer?.disconnect();
       this.#observer = null;
     }
