@@ -66,3 +66,8 @@ export function flagString(ctx: CommandContext, name: string): string | undefine
   const v = ctx.flags[name];
   return typeof v === 'string' ? v : undefined;
 }
+
+/** A time for people in CLI output, in UTC to the minute (`2026-12-02 01:03`), as app-password list always showed it; '-' for none. */
+export function formatTime(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+}

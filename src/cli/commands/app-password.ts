@@ -6,7 +6,7 @@
 
 import { addAppPassword, listAppPasswords, revokeAppPassword } from '../../admin/app-passwords.ts';
 import { SealpostError } from '../../core/errors.ts';
-import { arg, type CommandContext, cliActor, emit, flagString, withRuntime } from '../context.ts';
+import { arg, type CommandContext, cliActor, emit, flagString, formatTime, withRuntime } from '../context.ts';
 
 const USAGE =
   'usage: sealpost app-password add ADDRESS --name NAME --scopes imap,pop3,smtp [--expires 90d|YYYY-MM-DD] [--networks CIDR,...] | list ADDRESS | revoke ADDRESS ID';
@@ -26,8 +26,6 @@ export function parseExpiry(value: string | undefined, now: number): number | nu
   return at;
 }
 
-const when = (ms: number | null) =>
-  ms === null ? '-' : new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 const list = (s: string | undefined) =>
   s === undefined
     ? []
@@ -81,10 +79,10 @@ export async function appPasswordCommand(ctx: CommandContext): Promise<void> {
                     r.id,
                     JSON.stringify(r.name),
                     r.scopes.join(','),
-                    `created ${when(r.createdAt)}`,
-                    `last used ${when(r.lastUsedAt)}${r.lastUsedAddress ? ` from ${r.lastUsedAddress}` : ''}`,
-                    r.expiresAt === null ? 'no expiry' : `expires ${when(r.expiresAt)}`,
-                    r.revokedAt === null ? '' : `REVOKED ${when(r.revokedAt)}`,
+                    `created ${formatTime(r.createdAt)}`,
+                    `last used ${formatTime(r.lastUsedAt)}${r.lastUsedAddress ? ` from ${r.lastUsedAddress}` : ''}`,
+                    r.expiresAt === null ? 'no expiry' : `expires ${formatTime(r.expiresAt)}`,
+                    r.revokedAt === null ? '' : `REVOKED ${formatTime(r.revokedAt)}`,
                   ]
                     .filter((x) => x !== '')
                     .join('  '),

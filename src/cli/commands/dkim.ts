@@ -17,7 +17,7 @@ import {
 } from '../../delivery/dkim/index.ts';
 import { createDnsResolver } from '../../net/dns.ts';
 import type { DkimKeyRecord } from '../../store/types.ts';
-import { arg, type CommandContext, cliActor, emit, flagString, withRuntime } from '../context.ts';
+import { arg, type CommandContext, cliActor, emit, flagString, formatTime, withRuntime } from '../context.ts';
 
 const USAGE =
   'usage: sealpost dkim generate DOMAIN | activate DOMAIN SELECTOR|GENERATION... [--force] [--overlap 7d] | retire DOMAIN SELECTOR|GENERATION... [--overlap 7d] | list [DOMAIN] | dns DOMAIN';
@@ -37,9 +37,6 @@ export function parseOverlap(value: string | undefined): number {
 
 /** A key without its sealed private key, for --json output. */
 const view = ({ sealedPrivateKey: _sealed, ...k }: DkimKeyRecord) => k;
-
-const when = (ms: number | null) =>
-  ms === null ? '-' : new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 function records(keys: readonly DkimKeyRecord[]) {
   return keys.map((k) => {
@@ -65,9 +62,9 @@ function row(k: DkimKeyRecord, now: number): string {
     k.selector.padEnd(14),
     k.algorithm.padEnd(8),
     `${k.state}${due}`.padEnd(10),
-    `created ${when(k.createdAt)}`,
-    `active ${when(k.activatedAt)}`,
-    `retire ${when(k.retireAt)}`,
+    `created ${formatTime(k.createdAt)}`,
+    `active ${formatTime(k.activatedAt)}`,
+    `retire ${formatTime(k.retireAt)}`,
   ].join('  ');
 }
 
@@ -114,7 +111,7 @@ async function activate(ctx: CommandContext, domainArg: string, names: readonly 
     if (force) lines.push('DNS was not checked (--force)');
     if (a.retiring.length > 0) {
       lines.push(
-        `retiring ${a.retiring.map((k) => k.selector).join(', ')}: no longer signing; keep their DNS records until ${when(a.retireAt)} UTC, then \`sealpost dkim retire ${domain} ${a.retiring.map((k) => k.selector).join(' ')}\``,
+        `retiring ${a.retiring.map((k) => k.selector).join(', ')}: no longer signing; keep their DNS records until ${formatTime(a.retireAt)} UTC, then \`sealpost dkim retire ${domain} ${a.retiring.map((k) => k.selector).join(' ')}\``,
       );
     }
     emit(
@@ -144,7 +141,7 @@ export async function dkimCommand(ctx: CommandContext): Promise<void> {
         const keys = await retireDkimKeys(rt, cliActor(), domainArg, names, { overlapMs });
         const text = keys.map((k) =>
           k.state === 'retiring'
-            ? `${k.selector}: retiring, no longer signing; keep its DNS record until ${when(k.retireAt)} UTC`
+            ? `${k.selector}: retiring, no longer signing; keep its DNS record until ${formatTime(k.retireAt)} UTC`
             : `${k.selector}: retired; its DNS record may be removed`,
         );
         emit(

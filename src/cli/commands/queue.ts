@@ -5,12 +5,9 @@
 
 import { SealpostError } from '../../core/errors.ts';
 import { type OpenedMessage, OutboundQueue } from '../../delivery/queue.ts';
-import { arg, type CommandContext, cliActor, emit, withRuntime } from '../context.ts';
+import { arg, type CommandContext, cliActor, emit, formatTime, withRuntime } from '../context.ts';
 
 const USAGE = 'usage: sealpost queue list | show ID [--headers] | retry ID|--all | delete ID';
-
-const when = (ms: number | null) =>
-  ms === null ? '-' : new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 
 function view(m: OpenedMessage, size: number, headers: boolean) {
   const end = m.data.indexOf('\r\n\r\n');
@@ -52,7 +49,7 @@ export async function queueCommand(ctx: CommandContext): Promise<void> {
         const lines = messages.map((m) => {
           const waiting = m.recipients.filter((r) => r.state === 'queued');
           const next = Math.min(...waiting.map((r) => r.nextAttemptAt));
-          return `${m.id}  ${when(m.createdAt)}  ${String(m.size).padStart(9)}  <${m.mailFrom}>  ${waiting.length}/${m.recipients.length} waiting, next ${when(Number.isFinite(next) ? next : null)}`;
+          return `${m.id}  ${formatTime(m.createdAt)}  ${String(m.size).padStart(9)}  <${m.mailFrom}>  ${waiting.length}/${m.recipients.length} waiting, next ${formatTime(Number.isFinite(next) ? next : null)}`;
         });
         emit(ctx, messages, lines.length === 0 ? 'the queue is empty' : lines.join('\n'));
       });
@@ -65,11 +62,11 @@ export async function queueCommand(ctx: CommandContext): Promise<void> {
         const v = view(new OutboundQueue(rt.store, rt.keys).open(stored), stored.size, headers);
         await rt.audit.append({ actor: cliActor(), action: 'queue.show', target: id, detail: { headers } });
         const text = [
-          `${v.id}  ${v.kind}  ${v.size} bytes  queued ${when(v.createdAt)}`,
+          `${v.id}  ${v.kind}  ${v.size} bytes  queued ${formatTime(v.createdAt)}`,
           `  from <${v.mailFrom}>${v.smtputf8 ? ' (SMTPUTF8)' : ''}`,
           ...v.recipients.map(
             (r) =>
-              `  to <${r.address}>  ${r.state}, ${r.attempts} attempt(s), next ${r.state === 'queued' ? when(r.nextAttemptAt) : '-'}` +
+              `  to <${r.address}>  ${r.state}, ${r.attempts} attempt(s), next ${r.state === 'queued' ? formatTime(r.nextAttemptAt) : '-'}` +
               (r.lastStatus
                 ? `\n      last: ${r.lastStatus.code} ${r.lastStatus.enhanced} ${r.lastStatus.text}`
                 : ''),

@@ -10,11 +10,10 @@ import { SealpostError } from '../../core/errors.ts';
 import { AbuseGuard, type SendingStatus } from '../../delivery/abuse-guard.ts';
 import { OutboundQueue } from '../../delivery/queue.ts';
 import type { Account } from '../../store/types.ts';
-import { arg, type CommandContext, cliActor, emit, flagString, withRuntime } from '../context.ts';
+import { arg, type CommandContext, cliActor, emit, flagString, formatTime, withRuntime } from '../context.ts';
 
 const USAGE = 'usage: sealpost sending status ADDRESS | resume ADDRESS | suspend ADDRESS --reason TEXT';
 
-const when = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 const n = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
 
 function guardOf(rt: Runtime): AbuseGuard {
@@ -41,11 +40,11 @@ function statusText(s: SendingStatus): string {
   const state =
     sus === null || sus.liftedAt !== null
       ? 'sending: allowed'
-      : `sending: SUSPENDED since ${when(sus.suspendedAt)} by ${sus.suspendedBy} (${sus.reason}${sus.detail ? `: ${sus.detail}` : ''})`;
+      : `sending: SUSPENDED since ${formatTime(sus.suspendedAt)} by ${sus.suspendedBy} (${sus.reason}${sus.detail ? `: ${sus.detail}` : ''})`;
   const lifted =
     sus !== null && sus.liftedAt !== null
       ? [
-          `last suspension: ${when(sus.suspendedAt)} (${sus.reason}), lifted ${when(sus.liftedAt)} by ${sus.liftedBy}`,
+          `last suspension: ${formatTime(sus.suspendedAt)} (${sus.reason}), lifted ${formatTime(sus.liftedAt)} by ${sus.liftedBy}`,
         ]
       : [];
   return [

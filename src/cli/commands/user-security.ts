@@ -21,15 +21,13 @@ import type { Runtime } from '../../app/runtime.ts';
 import { SealpostError } from '../../core/errors.ts';
 import type { Account, AuthFactor, SecurityEvent, WebSession } from '../../store/types.ts';
 import { publicSessionId, sessionKey, sessionTimeout } from '../../web/session-policy.ts';
-import { arg, type CommandContext, cliActor, emit, flagString, withRuntime } from '../context.ts';
+import { arg, type CommandContext, cliActor, emit, flagString, formatTime, withRuntime } from '../context.ts';
 
 export const SECURITY_USAGE =
   'sealpost user sessions ADDRESS [revoke ID | revoke-all] | factors ADDRESS [remove ID] | security-log ADDRESS [--limit N]';
 
 const DEFAULT_LOG_LIMIT = 50;
 const MAX_LOG_LIMIT = 1000;
-
-const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().slice(0, 19) + 'Z');
 
 /** The owner's security log entry for an admin change. */
 function securityEvent(account: Account, kind: string, factor: string | null, detail: string): SecurityEvent {
@@ -100,8 +98,8 @@ async function sessions(ctx: CommandContext, rest: CommandContext): Promise<void
                   r.id,
                   r.state,
                   `from ${r.address}`,
-                  `created ${when(r.createdAt)}`,
-                  `last seen ${when(r.lastSeenAt)}`,
+                  `created ${formatTime(r.createdAt)}`,
+                  `last seen ${formatTime(r.lastSeenAt)}`,
                   JSON.stringify(r.userAgent),
                 ].join('  '),
               )
@@ -166,8 +164,8 @@ async function factors(ctx: CommandContext, rest: CommandContext): Promise<void>
                   r.id,
                   r.kind,
                   JSON.stringify(r.name),
-                  `created ${when(r.createdAt)}`,
-                  `last used ${when(r.lastUsedAt)}`,
+                  `created ${formatTime(r.createdAt)}`,
+                  `last used ${formatTime(r.lastUsedAt)}`,
                   r.remaining === undefined ? '' : `${r.remaining} codes left`,
                 ]
                   .filter((x) => x !== '')
@@ -234,7 +232,7 @@ async function securityLog(ctx: CommandContext, rest: CommandContext): Promise<v
         : events
             .map((e) =>
               [
-                when(e.at),
+                formatTime(e.at),
                 e.kind,
                 e.success ? 'ok' : 'FAILED',
                 e.protocol ?? '-',
