@@ -464,6 +464,8 @@ export interface Store {
   ): Promise<void>;
   /** Drop every lease `owner` holds (a restarting delivery role). */
   releaseQueueLeases(owner: string): Promise<number>;
+  /** How many messages the queue holds (status; no row is read). */
+  countQueued(): Promise<number>;
   /** Messages still queued, oldest first, with their recipients. */
   listQueue(limit: number): Promise<QueuedMessage[]>;
   /** Make every waiting recipient of the message due now; false if there is no such message. */

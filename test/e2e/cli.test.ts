@@ -63,6 +63,8 @@ describe('sealpost CLI', () => {
     assert.equal(status.aliases, 2);
     assert.equal(status.server, 'stopped');
     assert.match(status.imap, /:\d+ \(TLS\)$/);
+    assert.match(status.submission, /:\d+ \(implicit TLS\)/);
+    assert.equal(status.delivery, 'on, 0 message(s) queued');
     assert.match(status.pop3, /:\d+ \(TLS\)$/);
   });
 

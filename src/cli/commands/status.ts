@@ -24,11 +24,12 @@ function clientPorts(c: { enabled: boolean; host: string; port: number; starttls
 export async function statusCommand(ctx: CommandContext): Promise<void> {
   const config = loadCliConfig(ctx);
   return withRuntime(ctx, async (rt) => {
-    const [domains, accounts, aliases, audit] = await Promise.all([
+    const [domains, accounts, aliases, audit, queued] = await Promise.all([
       rt.store.listDomains(),
       rt.store.listAccounts(),
       rt.store.listAliases(),
       rt.audit.verify(),
+      rt.store.countQueued(),
     ]);
     const pid = runningPid(dataPaths(config).pidFile);
     const s = {
@@ -39,7 +40,12 @@ export async function statusCommand(ctx: CommandContext): Promise<void> {
       mx: config.mx.enabled ? `${config.mx.host}:${config.mx.port}` : 'disabled',
       imap: clientPorts(config.imap),
       pop3: clientPorts(config.pop3),
+      submission: config.submission.enabled
+        ? `${config.submission.host}:${config.submission.port} (implicit TLS)` +
+          (config.submission.starttls_port > 0 ? `, ${config.submission.starttls_port} (STARTTLS)` : '')
+        : 'disabled',
       web: config.web.enabled ? `${config.web.host}:${config.web.port} (HTTPS)` : 'disabled',
+      delivery: config.delivery.enabled ? `on, ${queued} message(s) queued` : 'disabled',
       workers: config.workers === 0 ? 'one per core' : config.workers,
       analysisThreads: config.mx.analysis_threads,
       domains: domains.length,

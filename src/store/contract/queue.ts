@@ -131,6 +131,7 @@ export function queueContract(open: OpenStore): void {
         [queued('dsn1', null, ['x.test'])],
       );
       assert.equal(await s().getQueuedMessage('q1'), null, 'every recipient final: the message is gone');
+      assert.equal(await s().countQueued(), 1, 'only the notice is left');
       assert.deepEqual(
         (await s().listQueue(10)).map((q) => q.id),
         ['dsn1'],

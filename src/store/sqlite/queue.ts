@@ -190,3 +190,8 @@ export function retry(tx: Tx, id: Id, now: number): boolean {
 export function remove(tx: Tx, id: Id): boolean {
   return tx.db.run('DELETE FROM queue_message WHERE id = ?', id) > 0;
 }
+
+export function count(db: SqliteDb): number {
+  const r = db.get('SELECT COUNT(*) AS n FROM queue_message');
+  return r === undefined ? 0 : num(r, 'n');
+}

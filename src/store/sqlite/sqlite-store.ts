@@ -384,6 +384,9 @@ export class SqliteStore implements Store {
   async releaseQueueLeases(owner: string): Promise<number> {
     return this.write((tx) => queue.release(tx, owner));
   }
+  async countQueued(): Promise<number> {
+    return queue.count(this.open());
+  }
   async listQueue(limit: number): Promise<QueuedMessage[]> {
     return queue.list(this.open(), limit);
   }
