@@ -135,6 +135,7 @@ function clean(s: string): string {
   return s.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 900);
 }
 
-function isAscii(s: string): boolean {
+/** Printable ASCII only: what an rfc822 address type and a 7-bit envelope can carry. */
+export function isAscii(s: string): boolean {
   return /^[\x20-\x7e]*$/.test(s);
 }

@@ -29,7 +29,7 @@ import { type DeliveryTarget, deliver } from '../mail/deliver.ts';
 import { resolveRecipient } from '../mail/recipients.ts';
 import type { Account, NewQueuedMessage, QueueOutcome, QueueRecipient, Store } from '../store/types.ts';
 import type { AbuseGuard } from './abuse-guard.ts';
-import { buildDsn } from './dsn.ts';
+import { buildDsn, isAscii } from './dsn.ts';
 import type { OpenedMessage, OpenedRecipient, OutboundQueue, QueueStatus } from './queue.ts';
 import { KeyedSlots } from './slots.ts';
 
@@ -357,7 +357,7 @@ export class DeliveryRunner {
       kind: 'dsn',
       envelope: {
         mailFrom: '',
-        utf8: !/^[\x20-\x7e]*$/.test(message.envelope.mailFrom),
+        utf8: !isAscii(message.envelope.mailFrom),
         eightBit: true,
         envid: null,
         ret: null,

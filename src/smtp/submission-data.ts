@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { SMTPServerSession } from 'smtp-server';
+import { hasEightBit } from '../delivery/smtp-client-data.ts';
 import { fieldValues, scanHeaderBlock } from '../mime/header-block.ts';
 import type { Account } from '../store/types.ts';
 import { collectData } from './data-collector.ts';
@@ -115,9 +116,4 @@ function receivedField(deps: SubmissionDeps, session: SMTPServerSession, id: str
     ? `${(session.hostNameAppearsAs ?? '').replace(/[^A-Za-z0-9.\-:[\]_]/g, '').slice(0, 255) || 'unknown'} ([${session.remoteAddress}])`
     : 'client.invalid';
   return `Received: from ${from}\r\n\tby ${deps.config.hostname} (Sealpost) with ${proto} id ${id};\r\n\t${rfc5322Date(new Date())}\r\n`;
-}
-
-function hasEightBit(b: Buffer): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i]! > 0x7f) return true;
-  return false;
 }
