@@ -33,6 +33,7 @@ import type { OpenedMessage, OpenedRecipient } from './queue.ts';
 import { type AttemptResult, delivered, permanent, type RemoteTransport, temporary } from './runner.ts';
 import { SmtpClientConnection, SmtpClientError, type SmtpClientTimeouts } from './smtp-client.ts';
 import {
+  asTlsRptResult,
   certificateVerifier,
   onTlsFailure,
   type TlsFailureKind,
@@ -227,7 +228,7 @@ export class SmtpRemoteTransport implements RemoteTransport {
     }
     if (conn.tls !== null && cached === null) {
       if (conn.tls.verified) this.#d.tlsRpt?.record(candidate.rptPolicy, { ok: true });
-      else this.#rpt(candidate, address, 'certificate-not-trusted');
+      else this.#rpt(candidate, address, asTlsRptResult(conn.tls.verifyResult) ?? 'certificate-not-trusted');
     }
     try {
       const sent = await conn.send({
@@ -316,11 +317,10 @@ function tlsFailureKind(e: unknown): TlsFailureKind | null {
   }
 }
 
+/** The verifier's own RFC 8460 result for a refused certificate (tls-requirements.ts certificateVerifier). */
 function certificateResult(e: unknown): TlsRptResultType {
-  const detail = e instanceof SmtpClientError ? (e.tls?.detail ?? '') : '';
-  if (/expired/i.test(detail)) return 'certificate-expired';
-  if (/not for|ALTNAME|mismatch/i.test(detail)) return 'certificate-host-mismatch';
-  return 'certificate-not-trusted';
+  const given = e instanceof SmtpClientError ? e.tls?.verifyResult : undefined;
+  return asTlsRptResult(given) ?? 'certificate-not-trusted';
 }
 
 function reason(e: unknown): string {

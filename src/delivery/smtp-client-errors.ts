@@ -40,6 +40,8 @@ export interface TlsFailure {
    */
   readonly cleartextRetryAllowed: boolean;
   readonly detail: string;
+  /** For 'verify': the verify callback's own `result` (VerifyResult.result), if it gave one. */
+  readonly verifyResult?: string;
 }
 
 export class SmtpClientError extends Error {

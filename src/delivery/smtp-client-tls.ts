@@ -20,6 +20,8 @@ export type TlsMode = 'opportunistic' | 'required' | 'none';
 export interface VerifyResult {
   readonly ok: boolean;
   readonly reason?: string;
+  /** The caller's own classification of a refusal (e.g. a TLS-RPT result type), passed back as is. */
+  readonly result?: string;
 }
 
 export interface TlsSettings {
@@ -37,6 +39,8 @@ export interface TlsSession {
   /** The verify decision (enforced in 'required' mode, reported in 'opportunistic'). */
   readonly verified: boolean;
   readonly verifyReason: string | null;
+  /** The verify callback's `result` for a refusal, else null. */
+  readonly verifyResult: string | null;
 }
 
 export function pkixVerify(socket: tls.TLSSocket): VerifyResult {
@@ -94,5 +98,6 @@ export function describeSession(socket: tls.TLSSocket, decision: VerifyResult): 
     cipher: socket.getCipher()?.standardName ?? 'unknown',
     verified: decision.ok,
     verifyReason: decision.ok ? null : (decision.reason ?? 'refused by the verify callback'),
+    verifyResult: decision.ok ? null : (decision.result ?? null),
   };
 }

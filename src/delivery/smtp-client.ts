@@ -227,7 +227,14 @@ export class SmtpClientConnection {
     this.#transport.attachTls(secure);
     this.#tls = describeSession(secure, decision);
     if (required && !decision.ok) {
-      throw tlsError('tls-verify', 'verify', false, `certificate refused: ${this.#tls.verifyReason}`);
+      throw tlsError(
+        'tls-verify',
+        'verify',
+        false,
+        `certificate refused: ${this.#tls.verifyReason}`,
+        undefined,
+        this.#tls.verifyResult,
+      );
     }
     this.#caps = NO_CAPABILITIES; // RFC 3207 §4.2: forget what the cleartext EHLO said
     this.#caps = await this.#hello();
@@ -283,9 +290,10 @@ function tlsError(
   cleartextRetryAllowed: boolean,
   detail: string,
   reply?: SmtpReply,
+  verifyResult: string | null = null,
 ): SmtpClientError {
   return new SmtpClientError('tls', phase, detail, {
-    tls: { reason, cleartextRetryAllowed, detail },
+    tls: { reason, cleartextRetryAllowed, detail, ...(verifyResult === null ? {} : { verifyResult }) },
     ...(reply === undefined ? {} : { reply }),
   });
 }

@@ -19,18 +19,27 @@ import type { DaneState } from './dane-lookup.ts';
 import { type MtaStsPolicy, policyAllowsMx } from './mta-sts-policy.ts';
 
 /** RFC 8460 §4.3.2.1 result types (negotiation, DANE and MTA-STS failures). */
-export type TlsRptResultType =
-  | 'starttls-not-supported'
-  | 'certificate-host-mismatch'
-  | 'certificate-expired'
-  | 'certificate-not-trusted'
-  | 'validation-failure'
-  | 'tlsa-invalid'
-  | 'dnssec-invalid'
-  | 'dane-required'
-  | 'sts-policy-fetch-error'
-  | 'sts-policy-invalid'
-  | 'sts-webpki-invalid';
+export const TLS_RPT_RESULT_TYPES = [
+  'starttls-not-supported',
+  'certificate-host-mismatch',
+  'certificate-expired',
+  'certificate-not-trusted',
+  'validation-failure',
+  'tlsa-invalid',
+  'dnssec-invalid',
+  'dane-required',
+  'sts-policy-fetch-error',
+  'sts-policy-invalid',
+  'sts-webpki-invalid',
+] as const;
+export type TlsRptResultType = (typeof TLS_RPT_RESULT_TYPES)[number];
+
+/** A verify result that names one of the RFC 8460 result types, or undefined. */
+export function asTlsRptResult(value: string | null | undefined): TlsRptResultType | undefined {
+  return (TLS_RPT_RESULT_TYPES as readonly string[]).includes(value ?? '')
+    ? (value as TlsRptResultType)
+    : undefined;
+}
 
 /** RFC 8460 §4.3: the kind of policy a report is about. */
 export type TlsRptPolicyType = 'tlsa' | 'sts' | 'no-policy-found';
